@@ -1,0 +1,64 @@
+//! Biscuit capability tokens: minted at the edge, narrowed on every hop,
+//! authorized by each receiver with facts it knows itself.
+//!
+//! - [`keys`]: root key pairs (the gateway) and public key sets (everyone else).
+//! - [`mint`]: the authority block stating who the user is and what they may do.
+//! - [`narrow`]: the block a caller appends to confine a token to one call.
+//! - [`verify`]: a receiver's authorization and the error each failure maps to.
+//! - [`call_plan`]: which downstream calls each method may make on the user's behalf.
+//! - [`server_layer`] / [`client_layer`]: the tower layers that do the above per request.
+
+pub mod call_plan;
+mod client_layer;
+mod keys;
+mod mint;
+mod narrow;
+mod server_layer;
+mod verify;
+
+use std::sync::Arc;
+
+use biscuit_auth::Biscuit;
+
+pub use client_layer::{NarrowLayer, NarrowToCall};
+pub use keys::{KeyError, PublicKeySet, RootKey};
+pub use mint::{CapabilityMinter, Right};
+pub use narrow::{Hop, narrow};
+pub use server_layer::{AuthorizeCall, AuthorizeLayer, MethodRights};
+pub use verify::{CallFacts, CapabilityError, CapabilityVerifier};
+
+/// A verified (or freshly minted) capability token, carried in request
+/// extensions: from the server layer to the handler, and from the handler to
+/// the client layer that narrows it for the next hop.
+#[derive(Clone, Debug)]
+pub struct Capability {
+    token: Arc<Biscuit>,
+}
+
+impl Capability {
+    pub fn new(token: Biscuit) -> Self {
+        Self { token: Arc::new(token) }
+    }
+
+    pub fn token(&self) -> &Biscuit {
+        &self.token
+    }
+
+    /// Returns the revocation ids of every block, hex-encoded.
+    pub fn revocation_ids(&self) -> Vec<String> {
+        self.token.revocation_identifiers().iter().map(hex::encode).collect()
+    }
+
+    /// Returns the hashed principal stated in the authority block, if any.
+    pub fn principal(&self) -> Option<String> {
+        let source = self.token.print_block_source(0).ok()?;
+        let start = source.find("user(\"")? + "user(\"".len();
+        let end = source[start..].find('"')?;
+        Some(source[start..start + end].to_owned())
+    }
+
+    /// Returns the token base64-encoded, as it travels in `authorization`.
+    pub fn to_base64(&self) -> Result<String, CapabilityError> {
+        self.token.to_base64().map_err(CapabilityError::Encode)
+    }
+}

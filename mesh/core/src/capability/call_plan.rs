@@ -1,0 +1,25 @@
+//! The mesh's call plan: which downstream methods a method may call on the
+//! user's behalf. A caller narrowing a token for a method grants the callee
+//! exactly these, and nothing else.
+
+/// Full method names, as they appear in the HTTP/2 `:path`.
+pub mod methods {
+    pub const WAREHOUSE_GET_KPIS: &str = "/forecastmesh.warehouse.v1.WarehouseService/GetKpis";
+    pub const WAREHOUSE_GET_DAILY_SALES: &str = "/forecastmesh.warehouse.v1.WarehouseService/GetDailySales";
+    pub const FORECASTER_FORECAST_REVENUE: &str =
+        "/forecastmesh.forecaster.v1.ForecasterService/ForecastRevenue";
+    pub const STORE_APPEND_AUDIT_ENTRY: &str = "/forecastmesh.store.v1.StoreService/AppendAuditEntry";
+    pub const STORE_LIST_AUDIT_ENTRIES: &str = "/forecastmesh.store.v1.StoreService/ListAuditEntries";
+    pub const STORE_APPEND_FORECAST_RUN: &str = "/forecastmesh.store.v1.StoreService/AppendForecastRun";
+    pub const STORE_LIST_FORECAST_RUNS: &str = "/forecastmesh.store.v1.StoreService/ListForecastRuns";
+}
+
+use methods::*;
+
+/// Returns the methods a callee serving `method` may call with the token it was given.
+pub fn delegated_calls(method: &str) -> &'static [&'static str] {
+    match method {
+        FORECASTER_FORECAST_REVENUE => &[WAREHOUSE_GET_DAILY_SALES, STORE_APPEND_FORECAST_RUN],
+        _ => &[],
+    }
+}

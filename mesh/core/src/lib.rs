@@ -1,0 +1,26 @@
+//! What every forecast-mesh service links.
+//!
+//! # Layout
+//! - [`identity`]: SPIFFE ids and reading them from certificates.
+//! - [`certs`]: a development CA issuing workload certificates.
+//! - [`tls`]: mTLS acceptor and connector whose material reloads from disk.
+//! - [`capability`]: biscuit tokens: mint, narrow per call, authorize.
+//! - [`trace`]: W3C trace context in gRPC metadata, and server spans.
+//! - [`telemetry`]: the global subscriber and the OTLP exporter.
+//! - [`server`]: serves a service with mTLS, authorization, health and reflection.
+//! - [`client`]: channels to other services with mTLS, narrowing and trace context.
+//! - [`config`]: the settings every service shares, from the environment.
+
+#![forbid(unsafe_code)]
+
+pub mod capability;
+pub mod certs;
+pub mod client;
+pub mod config;
+pub mod identity;
+pub mod server;
+pub mod telemetry;
+pub mod tls;
+pub mod trace;
+
+pub use tokio_util::sync::CancellationToken;

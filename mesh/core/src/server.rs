@@ -1,0 +1,114 @@
+//! Serves one service the way every service in the mesh is served: mTLS on
+//! the gRPC port with the caller's identity and token checked, trace context
+//! extracted, health and reflection beside the service's own routes, and a
+//! plaintext port that serves only health for kubelet probes.
+
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tokio_util::sync::CancellationToken;
+use tonic::service::Routes;
+use tonic_health::{ServingStatus, server::HealthReporter};
+use tower::ServiceBuilder;
+
+use crate::{capability::AuthorizeLayer, tls::{self, MeshTls}, trace::server_trace_layer};
+
+/// The two listeners every service binds before it runs.
+#[derive(Debug)]
+pub struct Listeners {
+    /// mTLS gRPC.
+    pub grpc: TcpListener,
+    /// Plaintext, `grpc.health.v1` only.
+    pub health: TcpListener,
+}
+
+/// Why a server stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("reflection could not be built: {0}")]
+    Reflection(#[from] tonic_reflection::server::Error),
+    #[error("transport failed: {0}")]
+    Transport(#[from] tonic::transport::Error),
+}
+
+/// How one service is served.
+#[derive(Debug)]
+pub struct ServeSetup {
+    /// The full protobuf name of the service, e.g.
+    /// `forecastmesh.warehouse.v1.WarehouseService`, for health and reflection.
+    pub grpc_service: &'static str,
+    pub tls: Arc<MeshTls>,
+    pub tls_reload: std::time::Duration,
+    pub authorize: AuthorizeLayer,
+}
+
+/// Serves `routes` until `shutdown` is cancelled. Health reports SERVING for
+/// the service once both ports are up.
+pub async fn serve(
+    setup: ServeSetup,
+    routes: Routes,
+    listeners: Listeners,
+    shutdown: CancellationToken,
+) -> Result<(), ServeError> {
+    let (reporter, health) = tonic_health::server::health_reporter();
+    let reflection_v1 = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .with_service_name(setup.grpc_service)
+        .with_service_name("grpc.health.v1.Health")
+        .build_v1()?;
+    let reflection_v1alpha = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .with_service_name(setup.grpc_service)
+        .with_service_name("grpc.health.v1.Health")
+        .build_v1alpha()?;
+
+    setup.tls.watch(setup.tls_reload, shutdown.clone());
+    let routes = routes.add_service(health.clone()).add_service(reflection_v1).add_service(reflection_v1alpha);
+    let layers = ServiceBuilder::new().layer(server_trace_layer()).layer(setup.authorize);
+    let grpc = tonic::transport::Server::builder()
+        .layer(layers)
+        .add_routes(routes)
+        .serve_with_incoming_shutdown(
+            tls::incoming(listeners.grpc, setup.tls.clone(), shutdown.clone()),
+            shutdown.clone().cancelled_owned(),
+        );
+    let probes = tonic::transport::Server::builder()
+        .add_service(health)
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listeners.health), shutdown.clone().cancelled_owned());
+    mark_serving(&reporter, setup.grpc_service).await;
+    tokio::try_join!(grpc, probes)?;
+    Ok(())
+}
+
+async fn mark_serving(reporter: &HealthReporter, service: &str) {
+    reporter.set_service_status(service, ServingStatus::Serving).await;
+    reporter.set_service_status("", ServingStatus::Serving).await;
+}
+
+/// Cancels `shutdown` on Ctrl-C or SIGTERM, for binaries.
+pub async fn cancel_on_signal(shutdown: CancellationToken) {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(term) => term,
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM");
+                let _ = ctrl_c.await;
+                shutdown.cancel();
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+    tracing::info!("shutting down");
+    shutdown.cancel();
+}

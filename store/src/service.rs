@@ -1,0 +1,77 @@
+//! The gRPC face of the store.
+
+use mesh_core::capability::call_plan::methods::{
+    STORE_APPEND_AUDIT_ENTRY, STORE_APPEND_FORECAST_RUN, STORE_LIST_AUDIT_ENTRIES, STORE_LIST_FORECAST_RUNS,
+};
+use proto::store::{
+    AppendAuditEntryRequest, AppendAuditEntryResponse, AppendForecastRunRequest, AppendForecastRunResponse,
+    ListAuditEntriesRequest, ListAuditEntriesResponse, ListForecastRunsRequest, ListForecastRunsResponse,
+    store_service_server::StoreService,
+};
+use tonic::{Request, Response, Status};
+
+use crate::records::{PageRequest, RecordStore, require_key};
+
+pub const GRPC_SERVICE: &str = "forecastmesh.store.v1.StoreService";
+
+/// Returns the right each method needs.
+pub fn required_operation(method: &str) -> Option<&'static str> {
+    match method {
+        STORE_APPEND_AUDIT_ENTRY | STORE_APPEND_FORECAST_RUN => Some("write"),
+        STORE_LIST_AUDIT_ENTRIES | STORE_LIST_FORECAST_RUNS => Some("read"),
+        _ => None,
+    }
+}
+
+/// Serves [`StoreService`] from any [`RecordStore`].
+#[derive(Debug)]
+pub struct Store<R> {
+    records: R,
+}
+
+impl<R> Store<R> {
+    pub fn new(records: R) -> Self {
+        Self { records }
+    }
+}
+
+#[tonic::async_trait]
+impl<R: RecordStore> StoreService for Store<R> {
+    async fn append_audit_entry(
+        &self,
+        request: Request<AppendAuditEntryRequest>,
+    ) -> Result<Response<AppendAuditEntryResponse>, Status> {
+        let entry = request.into_inner().entry.ok_or_else(|| Status::invalid_argument("entry is required"))?;
+        require_key(&entry.idempotency_key)?;
+        let appended = self.records.append_audit_entry(entry).await?;
+        Ok(Response::new(AppendAuditEntryResponse { entry: Some(appended.record), created: appended.created }))
+    }
+
+    async fn list_audit_entries(
+        &self,
+        request: Request<ListAuditEntriesRequest>,
+    ) -> Result<Response<ListAuditEntriesResponse>, Status> {
+        let request = request.into_inner();
+        let page = self.records.list_audit_entries(PageRequest::parse(request.page_size, &request.page_token)?).await?;
+        Ok(Response::new(ListAuditEntriesResponse { entries: page.records, next_page_token: page.next_cursor }))
+    }
+
+    async fn append_forecast_run(
+        &self,
+        request: Request<AppendForecastRunRequest>,
+    ) -> Result<Response<AppendForecastRunResponse>, Status> {
+        let run = request.into_inner().run.ok_or_else(|| Status::invalid_argument("run is required"))?;
+        require_key(&run.idempotency_key)?;
+        let appended = self.records.append_forecast_run(run).await?;
+        Ok(Response::new(AppendForecastRunResponse { run: Some(appended.record), created: appended.created }))
+    }
+
+    async fn list_forecast_runs(
+        &self,
+        request: Request<ListForecastRunsRequest>,
+    ) -> Result<Response<ListForecastRunsResponse>, Status> {
+        let request = request.into_inner();
+        let page = self.records.list_forecast_runs(PageRequest::parse(request.page_size, &request.page_token)?).await?;
+        Ok(Response::new(ListForecastRunsResponse { runs: page.records, next_page_token: page.next_cursor }))
+    }
+}

@@ -1,0 +1,85 @@
+//! The embedded warehouse: a generated dataset in a SQLite file, opened
+//! read-only so no query can change it.
+
+mod generate;
+mod queries;
+
+use std::{
+    path::{Path, PathBuf},
+    sync::{Arc, Mutex},
+};
+
+use chrono::NaiveDate;
+use proto::warehouse::{DailySales, Kpis};
+use rusqlite::{Connection, OpenFlags};
+
+use crate::{SalesSource, WarehouseError};
+
+pub use generate::{DATASET_VERSION, FIRST_DAY, LAST_DAY};
+
+/// The generated dataset, read through one read-only connection.
+#[derive(Debug)]
+pub struct EmbeddedWarehouse {
+    connection: Mutex<Connection>,
+    latest_day: NaiveDate,
+}
+
+impl EmbeddedWarehouse {
+    /// Opens the dataset at `path`, generating it first when it is missing or
+    /// was made by another version of the generator.
+    pub async fn open_or_generate(path: &Path) -> Result<Arc<Self>, WarehouseError> {
+        let path = path.to_owned();
+        blocking(move || {
+            if !generate::is_current(&path) {
+                tracing::info!(path = %path.display(), "generating the embedded warehouse");
+                generate::write(&path).map_err(|e| WarehouseError::Unavailable(format!("cannot generate dataset: {e}")))?;
+            }
+            Self::open(&path)
+        })
+        .await
+        .map(Arc::new)
+    }
+
+    fn open(path: &PathBuf) -> Result<Self, WarehouseError> {
+        let connection = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+            .map_err(|e| WarehouseError::Unavailable(format!("cannot open {}: {e}", path.display())))?;
+        let latest_day = queries::latest_day(&connection).map_err(query_error)?;
+        Ok(Self { connection: Mutex::new(connection), latest_day })
+    }
+
+    async fn with_connection<T: Send + 'static>(
+        self: &Arc<Self>,
+        query: impl FnOnce(&Connection, NaiveDate) -> rusqlite::Result<T> + Send + 'static,
+    ) -> Result<T, WarehouseError> {
+        let this = Arc::clone(self);
+        blocking(move || {
+            let connection = this.connection.lock().map_err(|_| WarehouseError::Query("connection poisoned".into()))?;
+            query(&connection, this.latest_day).map_err(query_error)
+        })
+        .await
+    }
+}
+
+#[tonic::async_trait]
+impl SalesSource for Arc<EmbeddedWarehouse> {
+    async fn kpis(&self, window_days: u32) -> Result<Kpis, WarehouseError> {
+        self.with_connection(move |connection, latest| queries::kpis(connection, latest, window_days)).await
+    }
+
+    async fn daily_sales(&self, days_back: u32) -> Result<Vec<DailySales>, WarehouseError> {
+        self.with_connection(move |connection, latest| queries::daily_sales(connection, latest, days_back)).await
+    }
+}
+
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, WarehouseError> + Send + 'static,
+) -> Result<T, WarehouseError> {
+    tokio::task::spawn_blocking(work).await.map_err(|e| WarehouseError::Query(e.to_string()))?
+}
+
+fn query_error(error: rusqlite::Error) -> WarehouseError {
+    WarehouseError::Query(error.to_string())
+}
+
+#[cfg(test)]
+mod tests;
