@@ -1,0 +1,77 @@
+//! The forecaster: forecasts over the warehouse's sales, recorded in the store.
+//!
+//! # Layout
+//! - [`config`]: settings from `FORECASTER_*`.
+//! - [`model`]: fits a seasonal model to a daily series and forecasts with intervals.
+//! - [`service`]: the gRPC service: history from the warehouse, run recorded in the store.
+
+#![forbid(unsafe_code)]
+
+pub mod config;
+pub mod model;
+pub mod service;
+
+use mesh_core::{
+    CancellationToken,
+    capability::AuthorizeLayer,
+    client::channel,
+    server::{Listeners, ServeSetup, serve},
+};
+use proto::{
+    forecaster::forecaster_service_server::ForecasterServiceServer,
+    store::store_service_client::StoreServiceClient,
+    warehouse::warehouse_service_client::WarehouseServiceClient,
+};
+
+pub use config::Config;
+
+/// The callers allowed on the forecaster.
+pub const ALLOWED_CALLERS: &[&str] = &["gateway"];
+
+/// Runs the forecaster on `listeners` until `shutdown` is cancelled.
+pub async fn run(
+    config: Config,
+    listeners: Listeners,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let tls = config.mesh.load_tls()?;
+    let me = config.mesh.id_of("forecaster");
+    let warehouse = channel(
+        &config.warehouse_address,
+        tls.clone(),
+        me.clone(),
+        config.mesh.id_of("warehouse"),
+    )?;
+    let store = channel(
+        &config.store_address,
+        tls.clone(),
+        me,
+        config.mesh.id_of("store"),
+    )?;
+    let service = service::Forecaster::new(
+        WarehouseServiceClient::new(warehouse),
+        StoreServiceClient::new(store),
+    );
+    let authorize = AuthorizeLayer::new(
+        "forecaster",
+        ALLOWED_CALLERS
+            .iter()
+            .map(|caller| config.mesh.id_of(caller)),
+        config.mesh.verifier()?,
+        service::required_operation,
+    );
+    let setup = ServeSetup {
+        grpc_service: service::GRPC_SERVICE,
+        tls,
+        tls_reload: config.mesh.tls_reload_period(),
+        authorize,
+    };
+    serve(
+        setup,
+        tonic::service::Routes::new(ForecasterServiceServer::new(service)),
+        listeners,
+        shutdown,
+    )
+    .await?;
+    Ok(())
+}

@@ -40,7 +40,11 @@ pub mod forecastmesh {
     }
 }
 
-pub use forecastmesh::{forecaster::v1 as forecaster, gateway::v1 as gateway, store::v1 as store, warehouse::v1 as warehouse};
+pub use forecastmesh::{
+    forecaster::v1 as forecaster, gateway::v1 as gateway, store::v1 as store,
+    warehouse::v1 as warehouse,
+};
 
 /// The encoded `FileDescriptorSet` of every contract, for server reflection.
-pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/descriptor_set.bin"));
+pub const FILE_DESCRIPTOR_SET: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/descriptor_set.bin"));

@@ -29,6 +29,9 @@ impl Config {
     /// Reads the configuration from `env`.
     pub fn from_env(env: &HashMap<String, String>) -> Result<Self, ConfigError> {
         let own: Own = envy::prefixed(Self::PREFIX).from_iter(env.clone())?;
-        Ok(Self { mesh: MeshSettings::from_env(Self::PREFIX, env)?, data_path: own.data_path })
+        Ok(Self {
+            mesh: MeshSettings::from_env(Self::PREFIX, env)?,
+            data_path: own.data_path,
+        })
     }
 }

@@ -52,7 +52,9 @@ impl EmbeddedStore {
         })
         .await
         .map_err(|e| StoreError::Internal(e.to_string()))??;
-        Ok(Self { connection: Arc::new(Mutex::new(connection)) })
+        Ok(Self {
+            connection: Arc::new(Mutex::new(connection)),
+        })
     }
 
     async fn run<T: Send + 'static>(
@@ -61,7 +63,9 @@ impl EmbeddedStore {
     ) -> Result<T, StoreError> {
         let connection = Arc::clone(&self.connection);
         tokio::task::spawn_blocking(move || {
-            let mut connection = connection.lock().map_err(|_| StoreError::Internal("connection poisoned".into()))?;
+            let mut connection = connection
+                .lock()
+                .map_err(|_| StoreError::Internal("connection poisoned".into()))?;
             work(&mut connection)
         })
         .await
@@ -69,17 +73,22 @@ impl EmbeddedStore {
     }
 
     async fn append<R: Record>(&self, record: R) -> Result<Appended<R>, StoreError> {
-        self.run(move |connection| table::append(connection, record)).await
+        self.run(move |connection| table::append(connection, record))
+            .await
     }
 
     async fn list<R: Record>(&self, page: PageRequest) -> Result<Page<R>, StoreError> {
-        self.run(move |connection| table::list(connection, page)).await
+        self.run(move |connection| table::list(connection, page))
+            .await
     }
 }
 
 #[tonic::async_trait]
 impl RecordStore for EmbeddedStore {
-    async fn append_audit_entry(&self, entry: AuditEntry) -> Result<Appended<AuditEntry>, StoreError> {
+    async fn append_audit_entry(
+        &self,
+        entry: AuditEntry,
+    ) -> Result<Appended<AuditEntry>, StoreError> {
         self.append(entry).await
     }
 
@@ -87,7 +96,10 @@ impl RecordStore for EmbeddedStore {
         self.list(page).await
     }
 
-    async fn append_forecast_run(&self, run: ForecastRun) -> Result<Appended<ForecastRun>, StoreError> {
+    async fn append_forecast_run(
+        &self,
+        run: ForecastRun,
+    ) -> Result<Appended<ForecastRun>, StoreError> {
         self.append(run).await
     }
 

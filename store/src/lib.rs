@@ -27,16 +27,27 @@ pub use records::{RecordStore, StoreError};
 pub const ALLOWED_CALLERS: &[&str] = &["gateway", "forecaster"];
 
 /// Runs the store on `listeners` until `shutdown` is cancelled.
-pub async fn run(config: Config, listeners: Listeners, shutdown: CancellationToken) -> anyhow::Result<()> {
+pub async fn run(
+    config: Config,
+    listeners: Listeners,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
     let tls = config.mesh.load_tls()?;
     let records = embedded::EmbeddedStore::open(&config.data_path).await?;
     let authorize = AuthorizeLayer::new(
         "store",
-        ALLOWED_CALLERS.iter().map(|caller| config.mesh.id_of(caller)),
+        ALLOWED_CALLERS
+            .iter()
+            .map(|caller| config.mesh.id_of(caller)),
         config.mesh.verifier()?,
         service::required_operation,
     );
-    let setup = ServeSetup { grpc_service: service::GRPC_SERVICE, tls, tls_reload: config.mesh.tls_reload_period(), authorize };
+    let setup = ServeSetup {
+        grpc_service: service::GRPC_SERVICE,
+        tls,
+        tls_reload: config.mesh.tls_reload_period(),
+        authorize,
+    };
     let routes = tonic::service::Routes::new(StoreServiceServer::new(service::Store::new(records)));
     serve(setup, routes, listeners, shutdown).await?;
     Ok(())

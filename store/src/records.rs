@@ -73,7 +73,9 @@ impl PageRequest {
                     .strip_prefix("seq:")
                     .and_then(|n| n.parse::<i64>().ok())
                     .filter(|n| *n > 0)
-                    .ok_or_else(|| StoreError::InvalidArgument(format!("invalid page_token {cursor:?}")))?,
+                    .ok_or_else(|| {
+                        StoreError::InvalidArgument(format!("invalid page_token {cursor:?}"))
+                    })?,
             ),
         };
         Ok(Self { limit, before })
@@ -89,20 +91,30 @@ pub fn cursor_after(seq: i64) -> String {
 #[tonic::async_trait]
 pub trait RecordStore: Send + Sync + 'static {
     /// Appends `entry` unless its idempotency key exists; returns the stored entry.
-    async fn append_audit_entry(&self, entry: AuditEntry) -> Result<Appended<AuditEntry>, StoreError>;
+    async fn append_audit_entry(
+        &self,
+        entry: AuditEntry,
+    ) -> Result<Appended<AuditEntry>, StoreError>;
     async fn list_audit_entries(&self, page: PageRequest) -> Result<Page<AuditEntry>, StoreError>;
     /// Appends `run` unless its idempotency key exists; returns the stored run.
-    async fn append_forecast_run(&self, run: ForecastRun) -> Result<Appended<ForecastRun>, StoreError>;
+    async fn append_forecast_run(
+        &self,
+        run: ForecastRun,
+    ) -> Result<Appended<ForecastRun>, StoreError>;
     async fn list_forecast_runs(&self, page: PageRequest) -> Result<Page<ForecastRun>, StoreError>;
 }
 
 /// Refuses a write without an idempotency key: a retry could not be recognized.
 pub fn require_key(key: &str) -> Result<(), StoreError> {
     if key.trim().is_empty() {
-        return Err(StoreError::InvalidArgument("idempotency_key is required".into()));
+        return Err(StoreError::InvalidArgument(
+            "idempotency_key is required".into(),
+        ));
     }
     if key.len() > 200 {
-        return Err(StoreError::InvalidArgument("idempotency_key is longer than 200 bytes".into()));
+        return Err(StoreError::InvalidArgument(
+            "idempotency_key is longer than 200 bytes".into(),
+        ));
     }
     Ok(())
 }

@@ -1,12 +1,13 @@
 //! The gRPC face of the store.
 
 use mesh_core::capability::call_plan::methods::{
-    STORE_APPEND_AUDIT_ENTRY, STORE_APPEND_FORECAST_RUN, STORE_LIST_AUDIT_ENTRIES, STORE_LIST_FORECAST_RUNS,
+    STORE_APPEND_AUDIT_ENTRY, STORE_APPEND_FORECAST_RUN, STORE_LIST_AUDIT_ENTRIES,
+    STORE_LIST_FORECAST_RUNS,
 };
 use proto::store::{
-    AppendAuditEntryRequest, AppendAuditEntryResponse, AppendForecastRunRequest, AppendForecastRunResponse,
-    ListAuditEntriesRequest, ListAuditEntriesResponse, ListForecastRunsRequest, ListForecastRunsResponse,
-    store_service_server::StoreService,
+    AppendAuditEntryRequest, AppendAuditEntryResponse, AppendForecastRunRequest,
+    AppendForecastRunResponse, ListAuditEntriesRequest, ListAuditEntriesResponse,
+    ListForecastRunsRequest, ListForecastRunsResponse, store_service_server::StoreService,
 };
 use tonic::{Request, Response, Status};
 
@@ -41,10 +42,16 @@ impl<R: RecordStore> StoreService for Store<R> {
         &self,
         request: Request<AppendAuditEntryRequest>,
     ) -> Result<Response<AppendAuditEntryResponse>, Status> {
-        let entry = request.into_inner().entry.ok_or_else(|| Status::invalid_argument("entry is required"))?;
+        let entry = request
+            .into_inner()
+            .entry
+            .ok_or_else(|| Status::invalid_argument("entry is required"))?;
         require_key(&entry.idempotency_key)?;
         let appended = self.records.append_audit_entry(entry).await?;
-        Ok(Response::new(AppendAuditEntryResponse { entry: Some(appended.record), created: appended.created }))
+        Ok(Response::new(AppendAuditEntryResponse {
+            entry: Some(appended.record),
+            created: appended.created,
+        }))
     }
 
     async fn list_audit_entries(
@@ -52,18 +59,30 @@ impl<R: RecordStore> StoreService for Store<R> {
         request: Request<ListAuditEntriesRequest>,
     ) -> Result<Response<ListAuditEntriesResponse>, Status> {
         let request = request.into_inner();
-        let page = self.records.list_audit_entries(PageRequest::parse(request.page_size, &request.page_token)?).await?;
-        Ok(Response::new(ListAuditEntriesResponse { entries: page.records, next_page_token: page.next_cursor }))
+        let page = self
+            .records
+            .list_audit_entries(PageRequest::parse(request.page_size, &request.page_token)?)
+            .await?;
+        Ok(Response::new(ListAuditEntriesResponse {
+            entries: page.records,
+            next_page_token: page.next_cursor,
+        }))
     }
 
     async fn append_forecast_run(
         &self,
         request: Request<AppendForecastRunRequest>,
     ) -> Result<Response<AppendForecastRunResponse>, Status> {
-        let run = request.into_inner().run.ok_or_else(|| Status::invalid_argument("run is required"))?;
+        let run = request
+            .into_inner()
+            .run
+            .ok_or_else(|| Status::invalid_argument("run is required"))?;
         require_key(&run.idempotency_key)?;
         let appended = self.records.append_forecast_run(run).await?;
-        Ok(Response::new(AppendForecastRunResponse { run: Some(appended.record), created: appended.created }))
+        Ok(Response::new(AppendForecastRunResponse {
+            run: Some(appended.record),
+            created: appended.created,
+        }))
     }
 
     async fn list_forecast_runs(
@@ -71,7 +90,13 @@ impl<R: RecordStore> StoreService for Store<R> {
         request: Request<ListForecastRunsRequest>,
     ) -> Result<Response<ListForecastRunsResponse>, Status> {
         let request = request.into_inner();
-        let page = self.records.list_forecast_runs(PageRequest::parse(request.page_size, &request.page_token)?).await?;
-        Ok(Response::new(ListForecastRunsResponse { runs: page.records, next_page_token: page.next_cursor }))
+        let page = self
+            .records
+            .list_forecast_runs(PageRequest::parse(request.page_size, &request.page_token)?)
+            .await?;
+        Ok(Response::new(ListForecastRunsResponse {
+            runs: page.records,
+            next_page_token: page.next_cursor,
+        }))
     }
 }

@@ -32,7 +32,9 @@ impl EmbeddedWarehouse {
         blocking(move || {
             if !generate::is_current(&path) {
                 tracing::info!(path = %path.display(), "generating the embedded warehouse");
-                generate::write(&path).map_err(|e| WarehouseError::Unavailable(format!("cannot generate dataset: {e}")))?;
+                generate::write(&path).map_err(|e| {
+                    WarehouseError::Unavailable(format!("cannot generate dataset: {e}"))
+                })?;
             }
             Self::open(&path)
         })
@@ -41,10 +43,16 @@ impl EmbeddedWarehouse {
     }
 
     fn open(path: &PathBuf) -> Result<Self, WarehouseError> {
-        let connection = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
-            .map_err(|e| WarehouseError::Unavailable(format!("cannot open {}: {e}", path.display())))?;
+        let connection = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| WarehouseError::Unavailable(format!("cannot open {}: {e}", path.display())))?;
         let latest_day = queries::latest_day(&connection).map_err(query_error)?;
-        Ok(Self { connection: Mutex::new(connection), latest_day })
+        Ok(Self {
+            connection: Mutex::new(connection),
+            latest_day,
+        })
     }
 
     async fn with_connection<T: Send + 'static>(
@@ -53,7 +61,10 @@ impl EmbeddedWarehouse {
     ) -> Result<T, WarehouseError> {
         let this = Arc::clone(self);
         blocking(move || {
-            let connection = this.connection.lock().map_err(|_| WarehouseError::Query("connection poisoned".into()))?;
+            let connection = this
+                .connection
+                .lock()
+                .map_err(|_| WarehouseError::Query("connection poisoned".into()))?;
             query(&connection, this.latest_day).map_err(query_error)
         })
         .await
@@ -63,18 +74,26 @@ impl EmbeddedWarehouse {
 #[tonic::async_trait]
 impl SalesSource for Arc<EmbeddedWarehouse> {
     async fn kpis(&self, window_days: u32) -> Result<Kpis, WarehouseError> {
-        self.with_connection(move |connection, latest| queries::kpis(connection, latest, window_days)).await
+        self.with_connection(move |connection, latest| {
+            queries::kpis(connection, latest, window_days)
+        })
+        .await
     }
 
     async fn daily_sales(&self, days_back: u32) -> Result<Vec<DailySales>, WarehouseError> {
-        self.with_connection(move |connection, latest| queries::daily_sales(connection, latest, days_back)).await
+        self.with_connection(move |connection, latest| {
+            queries::daily_sales(connection, latest, days_back)
+        })
+        .await
     }
 }
 
 async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, WarehouseError> + Send + 'static,
 ) -> Result<T, WarehouseError> {
-    tokio::task::spawn_blocking(work).await.map_err(|e| WarehouseError::Query(e.to_string()))?
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| WarehouseError::Query(e.to_string()))?
 }
 
 fn query_error(error: rusqlite::Error) -> WarehouseError {

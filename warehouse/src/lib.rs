@@ -28,12 +28,18 @@ pub use source::{SalesSource, WarehouseError};
 pub const ALLOWED_CALLERS: &[&str] = &["gateway", "forecaster"];
 
 /// Runs the warehouse on `listeners` until `shutdown` is cancelled.
-pub async fn run(config: Config, listeners: Listeners, shutdown: CancellationToken) -> anyhow::Result<()> {
+pub async fn run(
+    config: Config,
+    listeners: Listeners,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
     let tls = config.mesh.load_tls()?;
     let source = embedded::EmbeddedWarehouse::open_or_generate(&config.data_path).await?;
     let authorize = AuthorizeLayer::new(
         "warehouse",
-        ALLOWED_CALLERS.iter().map(|caller| config.mesh.id_of(caller)),
+        ALLOWED_CALLERS
+            .iter()
+            .map(|caller| config.mesh.id_of(caller)),
         config.mesh.verifier()?,
         service::required_operation,
     );
@@ -43,7 +49,8 @@ pub async fn run(config: Config, listeners: Listeners, shutdown: CancellationTok
         tls_reload: config.mesh.tls_reload_period(),
         authorize,
     };
-    let routes = tonic::service::Routes::new(WarehouseServiceServer::new(service::Warehouse::new(source)));
+    let routes =
+        tonic::service::Routes::new(WarehouseServiceServer::new(service::Warehouse::new(source)));
     serve(setup, routes, listeners, shutdown).await?;
     Ok(())
 }

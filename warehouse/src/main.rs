@@ -8,11 +8,23 @@ use tokio::net::TcpListener;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let env: HashMap<String, String> = std::env::vars().collect();
-    let telemetry = telemetry::init("warehouse", env.get("OTEL_EXPORTER_OTLP_ENDPOINT").map(String::as_str))?;
+    let telemetry = telemetry::init(
+        "warehouse",
+        env.get("OTEL_EXPORTER_OTLP_ENDPOINT").map(String::as_str),
+    )?;
     let config = warehouse::Config::from_env(&env)?;
-    let grpc: SocketAddr = env.get("WAREHOUSE_LISTEN").map_or("0.0.0.0:50052", String::as_str).parse()?;
-    let health: SocketAddr = env.get("WAREHOUSE_HEALTH_LISTEN").map_or("0.0.0.0:51052", String::as_str).parse()?;
-    let listeners = Listeners { grpc: TcpListener::bind(grpc).await?, health: TcpListener::bind(health).await? };
+    let grpc: SocketAddr = env
+        .get("WAREHOUSE_LISTEN")
+        .map_or("0.0.0.0:50052", String::as_str)
+        .parse()?;
+    let health: SocketAddr = env
+        .get("WAREHOUSE_HEALTH_LISTEN")
+        .map_or("0.0.0.0:51052", String::as_str)
+        .parse()?;
+    let listeners = Listeners {
+        grpc: TcpListener::bind(grpc).await?,
+        health: TcpListener::bind(health).await?,
+    };
     tracing::info!(%grpc, %health, "warehouse listening");
     let shutdown = CancellationToken::new();
     tokio::spawn(mesh_core::server::cancel_on_signal(shutdown.clone()));

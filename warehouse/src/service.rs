@@ -1,6 +1,5 @@
 //! The gRPC face of the warehouse.
 
-
 use mesh_core::capability::call_plan::methods::{WAREHOUSE_GET_DAILY_SALES, WAREHOUSE_GET_KPIS};
 use proto::warehouse::{
     GetDailySalesRequest, GetDailySalesResponse, GetKpisRequest, GetKpisResponse,
@@ -37,13 +36,18 @@ pub fn days_in_range(name: &str, days: i32, default: u32) -> Result<u32, Status>
     match days {
         0 => Ok(default),
         1..=MAX_DAYS => Ok(days as u32),
-        _ => Err(Status::invalid_argument(format!("{name} must be between 1 and {MAX_DAYS}, got {days}"))),
+        _ => Err(Status::invalid_argument(format!(
+            "{name} must be between 1 and {MAX_DAYS}, got {days}"
+        ))),
     }
 }
 
 #[tonic::async_trait]
 impl<S: SalesSource> WarehouseService for Warehouse<S> {
-    async fn get_kpis(&self, request: Request<GetKpisRequest>) -> Result<Response<GetKpisResponse>, Status> {
+    async fn get_kpis(
+        &self,
+        request: Request<GetKpisRequest>,
+    ) -> Result<Response<GetKpisResponse>, Status> {
         let window_days = days_in_range("window_days", request.get_ref().window_days, 30)?;
         let kpis = self.source.kpis(window_days).await?;
         Ok(Response::new(GetKpisResponse { kpis: Some(kpis) }))

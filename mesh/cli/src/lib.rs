@@ -1,0 +1,11 @@
+//! The `mesh` command's library: everything `mesh up` and the tests share.
+//!
+//! # Layout
+//! - [`dev`]: the local development state under `.mesh/`: certificates, the
+//!   capability root key and the dev OIDC issuer, made on first run.
+//! - [`local`]: binds every service on loopback and runs them in one process.
+
+#![forbid(unsafe_code)]
+
+pub mod dev;
+pub mod local;

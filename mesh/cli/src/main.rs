@@ -1,1 +1,137 @@
-fn main(){}
+//! `mesh`: run the whole mesh locally, issue dev certificates, mint and
+//! inspect tokens.
+
+use std::{path::PathBuf, time::Duration};
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use mesh::{
+    dev::DevState,
+    local::{LocalMesh, Options, Ports},
+};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "mesh",
+    about = "forecast-mesh: run it locally, issue dev certificates, mint and inspect tokens"
+)]
+struct Cli {
+    /// Where dev certificates, keys and data live.
+    #[arg(long, global = true, default_value = ".mesh", env = "MESH_DIR")]
+    dir: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Runs all four services on loopback on embedded defaults.
+    Up {
+        /// The gateway's public port.
+        #[arg(long, default_value_t = 8080, env = "MESH_GATEWAY_PORT")]
+        port: u16,
+    },
+    /// Issues a dev CA and a certificate per workload (kept if present).
+    Certs,
+    /// Prints a dev OIDC bearer token for the gateway.
+    Token {
+        #[arg(long, default_value = "dev-user")]
+        subject: String,
+        #[arg(long, default_value_t = 12 * 3600)]
+        ttl_secs: u64,
+    },
+    /// Prints the blocks of a biscuit capability token (signatures unchecked).
+    InspectToken { token: String },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Up { port } => up(&cli.dir, port).await,
+        Command::Certs => {
+            DevState::load_or_create(&cli.dir)?;
+            println!("dev certificates in {}", cli.dir.join("certs").display());
+            Ok(())
+        }
+        Command::Token { subject, ttl_secs } => {
+            let state = DevState::load_or_create(&cli.dir)?;
+            println!(
+                "{}",
+                state
+                    .issuer
+                    .token(&subject, Duration::from_secs(ttl_secs))?
+            );
+            Ok(())
+        }
+        Command::InspectToken { token } => {
+            let token = biscuit_auth::UnverifiedBiscuit::from_base64(token.trim())
+                .context("not a biscuit token")?;
+            println!("root key id: {:?}", token.root_key_id());
+            for block in 0..token.block_count() {
+                println!("block {block}:\n{}", token.print_block_source(block)?);
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn up(dir: &std::path::Path, port: u16) -> anyhow::Result<()> {
+    let endpoint = std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT").ok();
+    let telemetry = mesh_core::telemetry::init("forecast-mesh", endpoint.as_deref())?;
+    let state = DevState::load_or_create(dir)?;
+    let options = Options {
+        ports: Ports { gateway: port },
+        tls_reload: Duration::from_secs(5),
+        data_dir: dir.join("data"),
+        cors_origins: vec!["*".into()],
+    };
+    let mut local = LocalMesh::start(&state, options).await?;
+    let a = local.addresses.clone();
+    for health in [
+        a.warehouse_health,
+        a.store_health,
+        a.forecaster_health,
+        a.gateway_health,
+    ] {
+        mesh_core::server::wait_until_serving(health, Duration::from_secs(120)).await?;
+    }
+    let token = state
+        .issuer
+        .token("dev-user", Duration::from_secs(12 * 3600))?;
+    let certs = state.certs_dir();
+    let operator = format!(
+        "-cacert {0}/ca.pem -cert {0}/operator.pem -key {0}/operator.key.pem",
+        certs.display()
+    );
+    println!(
+        "\nforecast-mesh is up (CORS allows every origin: a dev setting).\n\n\
+         gateway (gRPC + gRPC-web)  http://{gw}\n\
+         warehouse (mTLS)           localhost:{wh}\n\
+         forecaster (mTLS)          localhost:{fc}\n\
+         store (mTLS)               localhost:{st}\n\n\
+         dev bearer token (12 h):\n{token}\n\n\
+         export TOKEN={token}\n\
+         grpcurl -plaintext -H \"authorization: Bearer $TOKEN\" -d '{{\"window_days\": 30}}' {gw} forecastmesh.gateway.v1.GatewayService/GetKpis\n\
+         grpcurl -plaintext -H \"authorization: Bearer $TOKEN\" -d '{{\"days\": 14}}' {gw} forecastmesh.gateway.v1.GatewayService/GetForecast\n\
+         buf curl --protocol grpcweb --schema proto -H \"authorization: Bearer $TOKEN\" -d '{{}}' http://{gw}/forecastmesh.gateway.v1.GatewayService/GetTelemetryStatus\n\
+         grpcurl {operator} localhost:{wh} list\n\
+         grpcurl {operator} localhost:{st} grpc.health.v1.Health/Check\n\n\
+         Ctrl-C stops it.",
+        gw = a.gateway,
+        wh = a.warehouse.port(),
+        fc = a.forecaster.port(),
+        st = a.store.port(),
+    );
+    let outcome = tokio::select! {
+        _ = tokio::signal::ctrl_c() => None,
+        stopped = local.wait_any() => stopped,
+    };
+    local.stop().await;
+    tokio::task::spawn_blocking(move || telemetry.shutdown()).await?;
+    match outcome {
+        Some((service, Err(error))) => Err(error.context(format!("{service} stopped"))),
+        Some((service, Ok(()))) => anyhow::bail!("{service} stopped unexpectedly"),
+        None => Ok(()),
+    }
+}

@@ -37,7 +37,9 @@ pub struct Capability {
 
 impl Capability {
     pub fn new(token: Biscuit) -> Self {
-        Self { token: Arc::new(token) }
+        Self {
+            token: Arc::new(token),
+        }
     }
 
     pub fn token(&self) -> &Biscuit {
@@ -46,7 +48,11 @@ impl Capability {
 
     /// Returns the revocation ids of every block, hex-encoded.
     pub fn revocation_ids(&self) -> Vec<String> {
-        self.token.revocation_identifiers().iter().map(hex::encode).collect()
+        self.token
+            .revocation_identifiers()
+            .iter()
+            .map(hex::encode)
+            .collect()
     }
 
     /// Returns the hashed principal stated in the authority block, if any.

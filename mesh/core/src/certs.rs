@@ -17,9 +17,15 @@ pub enum CertError {
     #[error("certificate generation failed: {0}")]
     Generate(#[from] rcgen::Error),
     #[error("could not write {path}: {source}")]
-    Write { path: String, source: std::io::Error },
+    Write {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("could not read {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
 }
 
 /// A PEM certificate and its PEM private key.
@@ -42,8 +48,14 @@ impl DevCa {
         let key = KeyPair::generate()?;
         let params = ca_params(common_name);
         let cert = params.self_signed(&key)?;
-        let pem = PemPair { cert: cert.pem(), key: key.serialize_pem() };
-        Ok(Self { issuer: Issuer::new(params, key), pem })
+        let pem = PemPair {
+            cert: cert.pem(),
+            key: key.serialize_pem(),
+        };
+        Ok(Self {
+            issuer: Issuer::new(params, key),
+            pem,
+        })
     }
 
     /// Loads a CA written by [`DevCa::write`] under `dir`.
@@ -54,7 +66,10 @@ impl DevCa {
         // Signing needs only the CA's name and key, so the parameters are rebuilt
         // rather than parsed back out of the certificate.
         let issuer = Issuer::new(ca_params(common_name), key);
-        Ok(Self { issuer, pem: PemPair { cert, key: key_pem } })
+        Ok(Self {
+            issuer,
+            pem: PemPair { cert, key: key_pem },
+        })
     }
 
     /// Returns the CA certificate and key.
@@ -68,7 +83,9 @@ impl DevCa {
         let key = KeyPair::generate()?;
         let mut params = CertificateParams::default();
         params.distinguished_name = DistinguishedName::new();
-        params.distinguished_name.push(DnType::CommonName, id.service());
+        params
+            .distinguished_name
+            .push(DnType::CommonName, id.service());
         let mut sans = vec![
             SanType::URI(id.as_str().try_into()?),
             SanType::DnsName("localhost".try_into()?),
@@ -79,13 +96,18 @@ impl DevCa {
         }
         params.subject_alt_names = sans;
         params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-        params.extended_key_usages =
-            vec![ExtendedKeyUsagePurpose::ServerAuth, ExtendedKeyUsagePurpose::ClientAuth];
+        params.extended_key_usages = vec![
+            ExtendedKeyUsagePurpose::ServerAuth,
+            ExtendedKeyUsagePurpose::ClientAuth,
+        ];
         params.use_authority_key_identifier_extension = true;
         params.not_before = rcgen::date_time_ymd(2025, 1, 1);
         params.not_after = rcgen::date_time_ymd(2035, 1, 1);
         let cert = params.signed_by(&key, &self.issuer)?;
-        Ok(PemPair { cert: cert.pem(), key: key.serialize_pem() })
+        Ok(PemPair {
+            cert: cert.pem(),
+            key: key.serialize_pem(),
+        })
     }
 
     /// Writes `ca.pem` and `ca.key.pem` under `dir`.
@@ -140,18 +162,25 @@ pub fn issue_all(
 fn ca_params(common_name: &str) -> CertificateParams {
     let mut params = CertificateParams::default();
     params.distinguished_name = DistinguishedName::new();
-    params.distinguished_name.push(DnType::CommonName, common_name);
+    params
+        .distinguished_name
+        .push(DnType::CommonName, common_name);
     params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    params.key_usages =
-        vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+    params.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
     params.not_before = rcgen::date_time_ymd(2025, 1, 1);
     params.not_after = rcgen::date_time_ymd(2035, 1, 1);
     params
 }
 
 fn read(path: &Path) -> Result<String, CertError> {
-    fs::read_to_string(path)
-        .map_err(|source| CertError::Read { path: path.display().to_string(), source })
+    fs::read_to_string(path).map_err(|source| CertError::Read {
+        path: path.display().to_string(),
+        source,
+    })
 }
 
 /// Writes through a temporary file and a rename, so a reader never sees half a file.
@@ -162,5 +191,8 @@ fn write(path: &Path, contents: &str) -> Result<(), CertError> {
 }
 
 fn write_error(path: &Path, source: std::io::Error) -> CertError {
-    CertError::Write { path: path.display().to_string(), source }
+    CertError::Write {
+        path: path.display().to_string(),
+        source,
+    }
 }

@@ -29,10 +29,18 @@ pub struct ChannelError {
 
 /// Returns a lazily connecting channel from `caller` to `callee` at `address`
 /// (`host:port`). The host is also the name checked in the server's certificate.
-pub fn channel(address: &str, tls: Arc<MeshTls>, caller: SpiffeId, callee: SpiffeId) -> Result<MeshChannel, ChannelError> {
+pub fn channel(
+    address: &str,
+    tls: Arc<MeshTls>,
+    caller: SpiffeId,
+    callee: SpiffeId,
+) -> Result<MeshChannel, ChannelError> {
     // The scheme is `http` because TLS is done by our connector, not by tonic.
     let endpoint = Endpoint::from_shared(format!("http://{address}"))
-        .map_err(|source| ChannelError { address: address.to_owned(), source })?
+        .map_err(|source| ChannelError {
+            address: address.to_owned(),
+            source,
+        })?
         .connect_timeout(Duration::from_secs(5))
         .tcp_nodelay(true);
     let channel = endpoint.connect_with_connector_lazy(MtlsConnector::new(tls));
@@ -40,4 +48,27 @@ pub fn channel(address: &str, tls: Arc<MeshTls>, caller: SpiffeId, callee: Spiff
         .layer(NarrowLayer::new(caller, callee, NARROWED_TTL))
         .layer(InjectContextLayer)
         .service(channel))
+}
+
+/// Returns an outgoing request carrying `capability`, which the channel's
+/// narrowing layer confines to the call.
+pub fn with_capability<T>(
+    capability: &crate::capability::Capability,
+    message: T,
+) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    request.extensions_mut().insert(capability.clone());
+    request
+}
+
+/// Returns the capability an incoming request was authorized with, to call
+/// further services on the same user's behalf.
+pub fn capability_of<T>(
+    request: &tonic::Request<T>,
+) -> Result<crate::capability::Capability, tonic::Status> {
+    request
+        .extensions()
+        .get::<crate::capability::Capability>()
+        .cloned()
+        .ok_or_else(|| tonic::Status::unauthenticated("missing capability token"))
 }

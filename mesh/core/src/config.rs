@@ -55,7 +55,11 @@ impl MeshSettings {
     }
 
     pub fn tls_files(&self) -> TlsFiles {
-        TlsFiles { ca: self.tls_ca.clone(), cert: self.tls_cert.clone(), key: self.tls_key.clone() }
+        TlsFiles {
+            ca: self.tls_ca.clone(),
+            cert: self.tls_cert.clone(),
+            key: self.tls_key.clone(),
+        }
     }
 
     /// Loads the TLS material, failing when it does not make a usable pair.

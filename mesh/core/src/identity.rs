@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use x509_parser::{extensions::GeneralName, prelude::FromDer, certificate::X509Certificate};
+use x509_parser::{certificate::X509Certificate, extensions::GeneralName, prelude::FromDer};
 
 /// A SPIFFE id of the form `spiffe://<trust-domain>/ns/<namespace>/sa/<service>`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -22,7 +22,9 @@ pub enum IdentityError {
 impl SpiffeId {
     /// Returns the id of `service` in `namespace` of `trust_domain`.
     pub fn workload(trust_domain: &str, namespace: &str, service: &str) -> Self {
-        Self(format!("spiffe://{trust_domain}/ns/{namespace}/sa/{service}"))
+        Self(format!(
+            "spiffe://{trust_domain}/ns/{namespace}/sa/{service}"
+        ))
     }
 
     /// Parses an id, checking only the scheme and that a trust domain is present.

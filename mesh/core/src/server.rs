@@ -12,7 +12,11 @@ use tonic::service::Routes;
 use tonic_health::{ServingStatus, server::HealthReporter};
 use tower::ServiceBuilder;
 
-use crate::{capability::AuthorizeLayer, tls::{self, MeshTls}, trace::server_trace_layer};
+use crate::{
+    capability::AuthorizeLayer,
+    tls::{self, MeshTls},
+    trace::server_trace_layer,
+};
 
 /// The two listeners every service binds before it runs.
 #[derive(Debug)]
@@ -52,22 +56,16 @@ pub async fn serve(
     shutdown: CancellationToken,
 ) -> Result<(), ServeError> {
     let (reporter, health) = tonic_health::server::health_reporter();
-    let reflection_v1 = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .with_service_name(setup.grpc_service)
-        .with_service_name("grpc.health.v1.Health")
-        .build_v1()?;
-    let reflection_v1alpha = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .with_service_name(setup.grpc_service)
-        .with_service_name("grpc.health.v1.Health")
-        .build_v1alpha()?;
+    let (reflection_v1, reflection_v1alpha) = reflection(setup.grpc_service)?;
 
     setup.tls.watch(setup.tls_reload, shutdown.clone());
-    let routes = routes.add_service(health.clone()).add_service(reflection_v1).add_service(reflection_v1alpha);
-    let layers = ServiceBuilder::new().layer(server_trace_layer()).layer(setup.authorize);
+    let routes = routes
+        .add_service(health.clone())
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha);
+    let layers = ServiceBuilder::new()
+        .layer(server_trace_layer())
+        .layer(setup.authorize);
     let grpc = tonic::transport::Server::builder()
         .layer(layers)
         .add_routes(routes)
@@ -77,15 +75,47 @@ pub async fn serve(
         );
     let probes = tonic::transport::Server::builder()
         .add_service(health)
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listeners.health), shutdown.clone().cancelled_owned());
+        .serve_with_incoming_shutdown(
+            TcpListenerStream::new(listeners.health),
+            shutdown.clone().cancelled_owned(),
+        );
     mark_serving(&reporter, setup.grpc_service).await;
     tokio::try_join!(grpc, probes)?;
     Ok(())
 }
 
+/// Returns reflection v1 and v1alpha (grpcurl 1.8 speaks v1alpha) listing
+/// `grpc_service` and health, with every contract's descriptors.
+pub fn reflection(
+    grpc_service: &'static str,
+) -> Result<
+    (
+        tonic_reflection::server::v1::ServerReflectionServer<
+            impl tonic_reflection::server::v1::ServerReflection,
+        >,
+        tonic_reflection::server::v1alpha::ServerReflectionServer<
+            impl tonic_reflection::server::v1alpha::ServerReflection,
+        >,
+    ),
+    ServeError,
+> {
+    let builder = || {
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .with_service_name(grpc_service)
+            .with_service_name("grpc.health.v1.Health")
+    };
+    Ok((builder().build_v1()?, builder().build_v1alpha()?))
+}
+
 async fn mark_serving(reporter: &HealthReporter, service: &str) {
-    reporter.set_service_status(service, ServingStatus::Serving).await;
-    reporter.set_service_status("", ServingStatus::Serving).await;
+    reporter
+        .set_service_status(service, ServingStatus::Serving)
+        .await;
+    reporter
+        .set_service_status("", ServingStatus::Serving)
+        .await;
 }
 
 /// Cancels `shutdown` on Ctrl-C or SIGTERM, for binaries.
@@ -93,15 +123,16 @@ pub async fn cancel_on_signal(shutdown: CancellationToken) {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(term) => term,
-            Err(error) => {
-                tracing::warn!(%error, "cannot listen for SIGTERM");
-                let _ = ctrl_c.await;
-                shutdown.cancel();
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(error) => {
+                    tracing::warn!(%error, "cannot listen for SIGTERM");
+                    let _ = ctrl_c.await;
+                    shutdown.cancel();
+                    return;
+                }
+            };
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}
@@ -111,4 +142,54 @@ pub async fn cancel_on_signal(shutdown: CancellationToken) {
     let _ = ctrl_c.await;
     tracing::info!("shutting down");
     shutdown.cancel();
+}
+
+/// Why a service did not become healthy.
+#[derive(Debug, thiserror::Error)]
+#[error("{address} did not report SERVING within {within:?}: {last}")]
+pub struct NotServing {
+    address: std::net::SocketAddr,
+    within: std::time::Duration,
+    last: String,
+}
+
+/// Polls the plaintext health port at `address` until it reports SERVING.
+pub async fn wait_until_serving(
+    address: std::net::SocketAddr,
+    within: std::time::Duration,
+) -> Result<(), NotServing> {
+    use tonic_health::pb::{
+        HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
+    };
+    let deadline = tokio::time::Instant::now() + within;
+    let mut last = String::from("not polled");
+    while tokio::time::Instant::now() < deadline {
+        let endpoint = tonic::transport::Endpoint::from_shared(format!("http://{address}"))
+            .map_err(|e| NotServing {
+                address,
+                within,
+                last: e.to_string(),
+            })?;
+        match endpoint.connect().await.map(HealthClient::new) {
+            Ok(mut client) => match client
+                .check(HealthCheckRequest {
+                    service: String::new(),
+                })
+                .await
+            {
+                Ok(response) if response.get_ref().status == ServingStatus::Serving as i32 => {
+                    return Ok(());
+                }
+                Ok(response) => last = format!("status {}", response.get_ref().status),
+                Err(status) => last = status.to_string(),
+            },
+            Err(error) => last = error.to_string(),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    Err(NotServing {
+        address,
+        within,
+        last,
+    })
 }

@@ -59,13 +59,19 @@ pub fn init(service_name: &str, otlp_endpoint: Option<&str>) -> Result<Telemetry
         Box::new(TraceContextPropagator::new()),
         Box::new(BaggagePropagator::new()),
     ]));
-    let resource = Resource::builder().with_service_name(service_name.to_owned()).build();
+    let resource = Resource::builder()
+        .with_service_name(service_name.to_owned())
+        .build();
     let mut provider = SdkTracerProvider::builder().with_resource(resource);
     if let Some(endpoint) = otlp_endpoint.filter(|e| !e.is_empty()) {
-        let exporter = SpanExporter::builder().with_tonic().with_endpoint(endpoint).build()?;
+        let exporter = SpanExporter::builder()
+            .with_tonic()
+            .with_endpoint(endpoint)
+            .build()?;
         // The async-runtime processor exports on Tokio, which the tonic
         // exporter needs; the default processor's own thread has no reactor.
-        provider = provider.with_span_processor(BatchSpanProcessor::builder(exporter, runtime::Tokio).build());
+        provider = provider
+            .with_span_processor(BatchSpanProcessor::builder(exporter, runtime::Tokio).build());
         EXPORTING.store(true, Ordering::Relaxed);
     }
     let provider = provider.build();

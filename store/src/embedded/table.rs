@@ -40,8 +40,13 @@ impl Record for ForecastRun {
 
 /// Inserts `record` unless its key exists, in one immediate transaction, and
 /// returns the stored record either way.
-pub(super) fn append<R: Record>(connection: &mut Connection, mut record: R) -> Result<Appended<R>, StoreError> {
-    let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate).map_err(internal)?;
+pub(super) fn append<R: Record>(
+    connection: &mut Connection,
+    mut record: R,
+) -> Result<Appended<R>, StoreError> {
+    let tx = connection
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(internal)?;
     let existing: Option<Vec<u8>> = tx
         .query_row(
             &format!("SELECT body FROM {} WHERE idempotency_key = ?1", R::TABLE),
@@ -51,28 +56,44 @@ pub(super) fn append<R: Record>(connection: &mut Connection, mut record: R) -> R
         .optional()
         .map_err(internal)?;
     if let Some(body) = existing {
-        return Ok(Appended { record: decode(&body)?, created: false });
+        return Ok(Appended {
+            record: decode(&body)?,
+            created: false,
+        });
     }
     record.assign(uuid::Uuid::new_v4().to_string(), now_unix_ms());
     tx.execute(
-        &format!("INSERT INTO {} (idempotency_key, body) VALUES (?1, ?2)", R::TABLE),
+        &format!(
+            "INSERT INTO {} (idempotency_key, body) VALUES (?1, ?2)",
+            R::TABLE
+        ),
         params![record.idempotency_key(), record.encode_to_vec()],
     )
     .map_err(internal)?;
     tx.commit().map_err(internal)?;
-    Ok(Appended { record, created: true })
+    Ok(Appended {
+        record,
+        created: true,
+    })
 }
 
 /// Lists newest first, `page.limit` at a time.
-pub(super) fn list<R: Record>(connection: &mut Connection, page: PageRequest) -> Result<Page<R>, StoreError> {
+pub(super) fn list<R: Record>(
+    connection: &mut Connection,
+    page: PageRequest,
+) -> Result<Page<R>, StoreError> {
     let mut statement = connection
-        .prepare_cached(&format!("SELECT seq, body FROM {} WHERE seq < ?1 ORDER BY seq DESC LIMIT ?2", R::TABLE))
+        .prepare_cached(&format!(
+            "SELECT seq, body FROM {} WHERE seq < ?1 ORDER BY seq DESC LIMIT ?2",
+            R::TABLE
+        ))
         .map_err(internal)?;
     // One more than asked tells whether another page follows.
     let rows = statement
-        .query_map(params![page.before.unwrap_or(i64::MAX), i64::from(page.limit) + 1], |row| {
-            Ok((row.get::<_, i64>(0)?, row.get::<_, Vec<u8>>(1)?))
-        })
+        .query_map(
+            params![page.before.unwrap_or(i64::MAX), i64::from(page.limit) + 1],
+            |row| Ok((row.get::<_, i64>(0)?, row.get::<_, Vec<u8>>(1)?)),
+        )
         .map_err(internal)?
         .collect::<Result<Vec<_>, _>>()
         .map_err(internal)?;
@@ -82,8 +103,14 @@ pub(super) fn list<R: Record>(connection: &mut Connection, page: PageRequest) ->
         Some((seq, _)) if more => cursor_after(*seq),
         _ => String::new(),
     };
-    let records = rows.iter().map(|(_, body)| decode(body)).collect::<Result<_, _>>()?;
-    Ok(Page { records, next_cursor })
+    let records = rows
+        .iter()
+        .map(|(_, body)| decode(body))
+        .collect::<Result<_, _>>()?;
+    Ok(Page {
+        records,
+        next_cursor,
+    })
 }
 
 fn decode<R: Record>(body: &[u8]) -> Result<R, StoreError> {
@@ -91,7 +118,9 @@ fn decode<R: Record>(body: &[u8]) -> Result<R, StoreError> {
 }
 
 fn now_unix_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
 }
 
 fn internal(error: rusqlite::Error) -> StoreError {

@@ -66,7 +66,9 @@ pub(crate) fn is_current(path: &Path) -> bool {
         return false;
     };
     connection
-        .query_row("SELECT Version FROM DatasetInfo", [], |row| row.get::<_, i64>(0))
+        .query_row("SELECT Version FROM DatasetInfo", [], |row| {
+            row.get::<_, i64>(0)
+        })
         .is_ok_and(|version| version == DATASET_VERSION)
 }
 
@@ -82,7 +84,10 @@ pub(crate) fn write(path: &Path) -> Result<(), Box<dyn std::error::Error + Send 
     connection.execute_batch(SCHEMA)?;
     let tx = connection.transaction()?;
     fill(&tx)?;
-    tx.execute("INSERT INTO DatasetInfo (Version) VALUES (?1)", [DATASET_VERSION])?;
+    tx.execute(
+        "INSERT INTO DatasetInfo (Version) VALUES (?1)",
+        [DATASET_VERSION],
+    )?;
     tx.commit()?;
     connection.close().map_err(|(_, e)| e)?;
     fs::rename(&tmp, path)?;
@@ -98,8 +103,17 @@ fn fill(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
         for id in 1..=STOCK_ITEMS {
             let price = (rng.random_range(2.0..120.0_f64) * 100.0).round() / 100.0;
             prices.push(price);
-            item.execute(params![id as i64, format!("Stock item {id:03}"), price, rng.random_range(3..21)])?;
-            holding.execute(params![id as i64, rng.random_range(0..400), rng.random_range(20..80)])?;
+            item.execute(params![
+                id as i64,
+                format!("Stock item {id:03}"),
+                price,
+                rng.random_range(3..21)
+            ])?;
+            holding.execute(params![
+                id as i64,
+                rng.random_range(0..400),
+                rng.random_range(20..80)
+            ])?;
         }
         let mut customer = tx.prepare("INSERT INTO Customers VALUES (?1, ?2)")?;
         for id in 1..=CUSTOMERS {
@@ -109,9 +123,12 @@ fn fill(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
     // Popularity falls off with the item's and customer's index, so rankings
     // have a clear head and a long tail.
     let item_weights: Vec<f64> = (1..=STOCK_ITEMS).map(|i| 1.0 / (i as f64).sqrt()).collect();
-    let customer_weights: Vec<f64> = (1..=CUSTOMERS).map(|i| 1.0 / (i as f64).powf(0.7)).collect();
+    let customer_weights: Vec<f64> = (1..=CUSTOMERS)
+        .map(|i| 1.0 / (i as f64).powf(0.7))
+        .collect();
     let pick_item = rand_distr::weighted::WeightedIndex::new(&item_weights).map_err(to_sql)?;
-    let pick_customer = rand_distr::weighted::WeightedIndex::new(&customer_weights).map_err(to_sql)?;
+    let pick_customer =
+        rand_distr::weighted::WeightedIndex::new(&customer_weights).map_err(to_sql)?;
     let noise = LogNormal::new(0.0, 0.12).map_err(to_sql)?;
 
     let mut order = tx.prepare("INSERT INTO Orders VALUES (?1, ?2, ?3)")?;
@@ -121,17 +138,33 @@ fn fill(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
     let mut day = FIRST_DAY;
     while day <= LAST_DAY {
         let elapsed = (day - FIRST_DAY).num_days() as f64;
-        let mean = BASE_ORDERS_PER_DAY * trend(elapsed / total_days) * weekly(day.weekday()) * yearly(day) * holiday(day)
+        let mean = BASE_ORDERS_PER_DAY
+            * trend(elapsed / total_days)
+            * weekly(day.weekday())
+            * yearly(day)
+            * holiday(day)
             * noise.sample(&mut rng);
-        let orders = Poisson::new(mean.max(0.1)).map_err(to_sql)?.sample(&mut rng) as usize;
+        let orders = Poisson::new(mean.max(0.1))
+            .map_err(to_sql)?
+            .sample(&mut rng) as usize;
         let date = day.format("%Y-%m-%d").to_string();
         for _ in 0..orders {
             order_id += 1;
-            order.execute(params![order_id, pick_customer.sample(&mut rng) as i64 + 1, date])?;
+            order.execute(params![
+                order_id,
+                pick_customer.sample(&mut rng) as i64 + 1,
+                date
+            ])?;
             for _ in 0..rng.random_range(1..=4) {
                 line_id += 1;
                 let item = pick_item.sample(&mut rng);
-                line.execute(params![line_id, order_id, item as i64 + 1, rng.random_range(1..=12), prices[item]])?;
+                line.execute(params![
+                    line_id,
+                    order_id,
+                    item as i64 + 1,
+                    rng.random_range(1..=12),
+                    prices[item]
+                ])?;
             }
         }
         day += Duration::days(1);

@@ -5,13 +5,18 @@
 /// Full method names, as they appear in the HTTP/2 `:path`.
 pub mod methods {
     pub const WAREHOUSE_GET_KPIS: &str = "/forecastmesh.warehouse.v1.WarehouseService/GetKpis";
-    pub const WAREHOUSE_GET_DAILY_SALES: &str = "/forecastmesh.warehouse.v1.WarehouseService/GetDailySales";
+    pub const WAREHOUSE_GET_DAILY_SALES: &str =
+        "/forecastmesh.warehouse.v1.WarehouseService/GetDailySales";
     pub const FORECASTER_FORECAST_REVENUE: &str =
         "/forecastmesh.forecaster.v1.ForecasterService/ForecastRevenue";
-    pub const STORE_APPEND_AUDIT_ENTRY: &str = "/forecastmesh.store.v1.StoreService/AppendAuditEntry";
-    pub const STORE_LIST_AUDIT_ENTRIES: &str = "/forecastmesh.store.v1.StoreService/ListAuditEntries";
-    pub const STORE_APPEND_FORECAST_RUN: &str = "/forecastmesh.store.v1.StoreService/AppendForecastRun";
-    pub const STORE_LIST_FORECAST_RUNS: &str = "/forecastmesh.store.v1.StoreService/ListForecastRuns";
+    pub const STORE_APPEND_AUDIT_ENTRY: &str =
+        "/forecastmesh.store.v1.StoreService/AppendAuditEntry";
+    pub const STORE_LIST_AUDIT_ENTRIES: &str =
+        "/forecastmesh.store.v1.StoreService/ListAuditEntries";
+    pub const STORE_APPEND_FORECAST_RUN: &str =
+        "/forecastmesh.store.v1.StoreService/AppendForecastRun";
+    pub const STORE_LIST_FORECAST_RUNS: &str =
+        "/forecastmesh.store.v1.StoreService/ListForecastRuns";
 }
 
 use methods::*;

@@ -29,7 +29,13 @@ pub struct NarrowLayer {
 impl NarrowLayer {
     /// `caller` calls `callee`; narrowed tokens live for `ttl`.
     pub fn new(caller: SpiffeId, callee: SpiffeId, ttl: Duration) -> Self {
-        Self { target: Arc::new(Target { caller, callee, ttl }) }
+        Self {
+            target: Arc::new(Target {
+                caller,
+                callee,
+                ttl,
+            }),
+        }
     }
 }
 
@@ -37,7 +43,10 @@ impl<S> tower::Layer<S> for NarrowLayer {
     type Service = NarrowToCall<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        NarrowToCall { inner, target: self.target.clone() }
+        NarrowToCall {
+            inner,
+            target: self.target.clone(),
+        }
     }
 }
 
@@ -90,7 +99,9 @@ impl<S> NarrowToCall<S> {
         };
         let token = narrow(capability, &hop, SystemTime::now())?.to_base64()?;
         let value = HeaderValue::try_from(format!("Bearer {token}"))?;
-        request.headers_mut().insert(http::header::AUTHORIZATION, value);
+        request
+            .headers_mut()
+            .insert(http::header::AUTHORIZATION, value);
         Ok(())
     }
 }

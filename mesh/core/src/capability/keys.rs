@@ -25,21 +25,30 @@ pub struct RootKey {
 impl std::fmt::Debug for RootKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never print the private key.
-        f.debug_struct("RootKey").field("key_id", &self.key_id).finish_non_exhaustive()
+        f.debug_struct("RootKey")
+            .field("key_id", &self.key_id)
+            .finish_non_exhaustive()
     }
 }
 
 impl RootKey {
     /// Generates a fresh Ed25519 root key.
     pub fn generate(key_id: u32) -> Self {
-        Self { key_pair: KeyPair::new(), key_id }
+        Self {
+            key_pair: KeyPair::new(),
+            key_id,
+        }
     }
 
     /// Reads a hex-encoded Ed25519 private key.
     pub fn from_hex(key_id: u32, private_hex: &SecretString) -> Result<Self, KeyError> {
-        let private = PrivateKey::from_bytes_hex(private_hex.expose_secret().trim(), Algorithm::Ed25519)
-            .map_err(|e| KeyError::Invalid(e.to_string()))?;
-        Ok(Self { key_pair: KeyPair::from(&private), key_id })
+        let private =
+            PrivateKey::from_bytes_hex(private_hex.expose_secret().trim(), Algorithm::Ed25519)
+                .map_err(|e| KeyError::Invalid(e.to_string()))?;
+        Ok(Self {
+            key_pair: KeyPair::from(&private),
+            key_id,
+        })
     }
 
     /// Returns the private key, hex-encoded, for writing to a secret file.
@@ -69,15 +78,22 @@ pub struct PublicKeySet {
 
 impl PublicKeySet {
     pub fn from_keys(keys: impl IntoIterator<Item = (u32, PublicKey)>) -> Self {
-        Self { keys: keys.into_iter().collect() }
+        Self {
+            keys: keys.into_iter().collect(),
+        }
     }
 
     /// Parses `"<id>:<hex>,<id>:<hex>"`, the form the configuration uses.
     pub fn parse(list: &str) -> Result<Self, KeyError> {
         let mut keys = HashMap::new();
         for entry in list.split(',').map(str::trim).filter(|e| !e.is_empty()) {
-            let (id, hex) = entry.split_once(':').ok_or_else(|| KeyError::Entry(entry.to_owned()))?;
-            let id = id.trim().parse().map_err(|_| KeyError::Entry(entry.to_owned()))?;
+            let (id, hex) = entry
+                .split_once(':')
+                .ok_or_else(|| KeyError::Entry(entry.to_owned()))?;
+            let id = id
+                .trim()
+                .parse()
+                .map_err(|_| KeyError::Entry(entry.to_owned()))?;
             let key = PublicKey::from_bytes_hex(hex.trim(), Algorithm::Ed25519)
                 .map_err(|e| KeyError::Invalid(e.to_string()))?;
             keys.insert(id, key);
@@ -87,8 +103,11 @@ impl PublicKeySet {
 
     /// Formats the set the way [`PublicKeySet::parse`] reads it.
     pub fn to_config_string(&self) -> String {
-        let mut entries: Vec<_> =
-            self.keys.iter().map(|(id, key)| format!("{id}:{}", key.to_bytes_hex())).collect();
+        let mut entries: Vec<_> = self
+            .keys
+            .iter()
+            .map(|(id, key)| format!("{id}:{}", key.to_bytes_hex()))
+            .collect();
         entries.sort();
         entries.join(",")
     }
@@ -97,7 +116,9 @@ impl PublicKeySet {
 impl RootKeyProvider for &PublicKeySet {
     fn choose(&self, key_id: Option<u32>) -> Result<PublicKey, error::Format> {
         // A token without a key id is refused: every token we mint names its key.
-        key_id.and_then(|id| self.keys.get(&id).copied()).ok_or(error::Format::UnknownPublicKey)
+        key_id
+            .and_then(|id| self.keys.get(&id).copied())
+            .ok_or(error::Format::UnknownPublicKey)
     }
 }
 

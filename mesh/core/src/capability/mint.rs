@@ -6,7 +6,10 @@ use std::{
     time::{Duration, SystemTime},
 };
 
-use biscuit_auth::{Biscuit, builder::{Term, date, string}};
+use biscuit_auth::{
+    Biscuit,
+    builder::{Term, date, string},
+};
 
 use super::{Capability, CapabilityError, RootKey};
 
@@ -32,10 +35,18 @@ impl CapabilityMinter {
 
     /// Mints a token for `principal` (already hashed: never a raw subject)
     /// holding `rights`, valid until `now + ttl`.
-    pub fn mint(&self, principal: &str, rights: &[Right], now: SystemTime) -> Result<Capability, CapabilityError> {
+    pub fn mint(
+        &self,
+        principal: &str,
+        rights: &[Right],
+        now: SystemTime,
+    ) -> Result<Capability, CapabilityError> {
         let mut source = String::from("user({principal});\n");
         for right in rights {
-            source.push_str(&format!("right({:?}, {:?});\n", right.service, right.operation));
+            source.push_str(&format!(
+                "right({:?}, {:?});\n",
+                right.service, right.operation
+            ));
         }
         source.push_str("check if time($time), $time <= {expires};\n");
         let params = HashMap::from([

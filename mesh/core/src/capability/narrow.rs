@@ -40,7 +40,11 @@ pub struct Hop<'a> {
 }
 
 /// Returns `capability` with a block confining it to `hop`.
-pub fn narrow(capability: &Capability, hop: &Hop<'_>, now: SystemTime) -> Result<Capability, CapabilityError> {
+pub fn narrow(
+    capability: &Capability,
+    hop: &Hop<'_>,
+    now: SystemTime,
+) -> Result<Capability, CapabilityError> {
     let delegated = call_plan::delegated_calls(hop.method);
     let mut source = String::from("check if time($time), $time <= {expires};\n");
     source.push_str("check if service({service}), method({method}), caller({caller})");
@@ -54,11 +58,17 @@ pub fn narrow(capability: &Capability, hop: &Hop<'_>, now: SystemTime) -> Result
         ("method".to_owned(), string(hop.method)),
         ("caller".to_owned(), string(hop.caller.as_str())),
         ("callee".to_owned(), string(hop.callee.as_str())),
-        ("delegated".to_owned(), Term::Set(delegated.iter().map(|m| string(m)).collect::<BTreeSet<_>>())),
+        (
+            "delegated".to_owned(),
+            Term::Set(delegated.iter().map(|m| string(m)).collect::<BTreeSet<_>>()),
+        ),
     ]);
     let block = BlockBuilder::new()
         .code_with_params(source, params, HashMap::new())
         .map_err(CapabilityError::Build)?;
-    let token = capability.token().append(block).map_err(CapabilityError::Build)?;
+    let token = capability
+        .token()
+        .append(block)
+        .map_err(CapabilityError::Build)?;
     Ok(Capability::new(token))
 }

@@ -22,7 +22,11 @@ use crate::identity::{PeerIdentity, SpiffeId};
 pub type MethodRights = fn(&str) -> Option<&'static str>;
 
 /// Paths open to any peer that completed the mTLS handshake.
-const OPEN_PREFIXES: &[&str] = &["/grpc.health.v1.Health/", "/grpc.reflection.v1.", "/grpc.reflection.v1alpha."];
+const OPEN_PREFIXES: &[&str] = &[
+    "/grpc.health.v1.Health/",
+    "/grpc.reflection.v1.",
+    "/grpc.reflection.v1alpha.",
+];
 
 #[derive(Debug)]
 struct Policy {
@@ -46,7 +50,14 @@ impl AuthorizeLayer {
         rights: MethodRights,
     ) -> Self {
         let allowed_callers = allowed_callers.into_iter().collect();
-        Self { policy: Arc::new(Policy { service, allowed_callers, verifier, rights }) }
+        Self {
+            policy: Arc::new(Policy {
+                service,
+                allowed_callers,
+                verifier,
+                rights,
+            }),
+        }
     }
 }
 
@@ -54,7 +65,10 @@ impl<S> tower::Layer<S> for AuthorizeLayer {
     type Service = AuthorizeCall<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        AuthorizeCall { inner, policy: self.policy.clone() }
+        AuthorizeCall {
+            inner,
+            policy: self.policy.clone(),
+        }
     }
 }
 
@@ -97,11 +111,15 @@ where
 
 impl Policy {
     fn admit<B>(&self, request: &mut Request<B>) -> Result<(), tonic::Status> {
-        let peer = peer_identity(request)
-            .ok_or_else(|| tonic::Status::unauthenticated("no client certificate with a spiffe id"))?;
+        let peer = peer_identity(request).ok_or_else(|| {
+            tonic::Status::unauthenticated("no client certificate with a spiffe id")
+        })?;
         request.extensions_mut().insert(PeerIdentity(peer.clone()));
         let method = request.uri().path().to_owned();
-        if OPEN_PREFIXES.iter().any(|prefix| method.starts_with(prefix)) {
+        if OPEN_PREFIXES
+            .iter()
+            .any(|prefix| method.starts_with(prefix))
+        {
             return Ok(());
         }
         if !self.allowed_callers.contains(&peer) {
@@ -113,7 +131,13 @@ impl Policy {
         let operation = (self.rights)(&method)
             .ok_or_else(|| tonic::Status::unimplemented(format!("unknown method {method}")))?;
         let token = bearer(request).ok_or(CapabilityError::Missing)?;
-        let facts = CallFacts { service: self.service, method: &method, caller: &peer, operation, now: SystemTime::now() };
+        let facts = CallFacts {
+            service: self.service,
+            method: &method,
+            caller: &peer,
+            operation,
+            now: SystemTime::now(),
+        };
         let capability = self.verifier.authorize(token, &facts)?;
         request.extensions_mut().insert(capability);
         Ok(())
@@ -121,12 +145,20 @@ impl Policy {
 }
 
 fn peer_identity<B>(request: &Request<B>) -> Option<SpiffeId> {
-    let info = request.extensions().get::<TlsConnectInfo<TcpConnectInfo>>()?;
+    let info = request
+        .extensions()
+        .get::<TlsConnectInfo<TcpConnectInfo>>()?;
     let certs = info.peer_certs()?;
     SpiffeId::from_certificate(certs.first()?).ok()
 }
 
 fn bearer<B>(request: &Request<B>) -> Option<&str> {
-    let value = request.headers().get(http::header::AUTHORIZATION)?.to_str().ok()?;
-    value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer "))
+    let value = request
+        .headers()
+        .get(http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))
 }

@@ -1,6 +1,9 @@
 //! Authorization at the receiver, with facts only the receiver can vouch for.
 
-use std::{collections::HashMap, time::{Duration, SystemTime}};
+use std::{
+    collections::HashMap,
+    time::{Duration, SystemTime},
+};
 
 use biscuit_auth::{
     AuthorizerBuilder, AuthorizerLimits, Biscuit,
@@ -21,7 +24,11 @@ pub enum CapabilityError {
     #[error("capability token has expired")]
     Expired,
     #[error("capability token does not allow {method} on {service}")]
-    Denied { service: String, method: String, reason: String },
+    Denied {
+        service: String,
+        method: String,
+        reason: String,
+    },
     #[error("capability token could not be built: {0}")]
     Build(#[source] Token),
     #[error("capability token could not be encoded: {0}")]
@@ -70,13 +77,22 @@ impl CapabilityVerifier {
         // two-core machine; our policies are a handful of facts and checks, so a
         // generous time limit costs nothing while the fact and iteration caps
         // still bound hostile tokens.
-        let limits = AuthorizerLimits { max_facts: 1000, max_iterations: 100, max_time: Duration::from_millis(250) };
+        let limits = AuthorizerLimits {
+            max_facts: 1000,
+            max_iterations: 100,
+            max_time: Duration::from_millis(250),
+        };
         Self { keys, limits }
     }
 
     /// Parses `token`, checks its signatures and authorizes it for `facts`.
-    pub fn authorize(&self, token: &str, facts: &CallFacts<'_>) -> Result<Capability, CapabilityError> {
-        let biscuit = Biscuit::from_base64(token.trim(), &self.keys).map_err(CapabilityError::Invalid)?;
+    pub fn authorize(
+        &self,
+        token: &str,
+        facts: &CallFacts<'_>,
+    ) -> Result<Capability, CapabilityError> {
+        let biscuit =
+            Biscuit::from_base64(token.trim(), &self.keys).map_err(CapabilityError::Invalid)?;
         let params = HashMap::from([
             ("service".to_owned(), string(facts.service)),
             ("method".to_owned(), string(facts.method)),
@@ -99,7 +115,9 @@ impl CapabilityVerifier {
             .map_err(|e| denied(e.to_string()))?;
         match authorizer.authorize() {
             Ok(_) => Ok(Capability::new(biscuit)),
-            Err(Token::FailedLogic(logic)) if only_time_checks_failed(&logic) => Err(CapabilityError::Expired),
+            Err(Token::FailedLogic(logic)) if only_time_checks_failed(&logic) => {
+                Err(CapabilityError::Expired)
+            }
             Err(error) => Err(denied(error.to_string())),
         }
     }
@@ -109,7 +127,11 @@ impl CapabilityVerifier {
 /// which is an authentication failure rather than a missing right.
 fn only_time_checks_failed(logic: &Logic) -> bool {
     // Only when an allow policy matched: a token that also lacks the right is denied.
-    let Logic::Unauthorized { policy: MatchedPolicy::Allow(_), checks } = logic else {
+    let Logic::Unauthorized {
+        policy: MatchedPolicy::Allow(_),
+        checks,
+    } = logic
+    else {
         return false;
     };
     !checks.is_empty()

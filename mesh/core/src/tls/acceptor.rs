@@ -5,7 +5,10 @@
 use std::{sync::Arc, time::Duration};
 
 use futures::Stream;
-use tokio::{net::{TcpListener, TcpStream}, sync::mpsc};
+use tokio::{
+    net::{TcpListener, TcpStream},
+    sync::mpsc,
+};
 use tokio_rustls::{TlsAcceptor, server::TlsStream};
 use tokio_stream::wrappers::ReceiverStream;
 use tokio_util::sync::CancellationToken;

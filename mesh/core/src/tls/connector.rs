@@ -1,7 +1,12 @@
 //! Dials mTLS connections for tonic channels, presenting the workload's
 //! current certificate and checking the server's against the mesh CA.
 
-use std::{future::Future, pin::Pin, sync::Arc, task::{Context, Poll}};
+use std::{
+    future::Future,
+    pin::Pin,
+    sync::Arc,
+    task::{Context, Poll},
+};
 
 use http::Uri;
 use hyper_util::rt::TokioIo;
@@ -38,7 +43,11 @@ impl tower::Service<Uri> for MtlsConnector {
     fn call(&mut self, uri: Uri) -> Self::Future {
         let config = self.tls.client_config();
         Box::pin(async move {
-            let host = uri.host().ok_or("uri has no host")?.trim_matches(['[', ']']).to_owned();
+            let host = uri
+                .host()
+                .ok_or("uri has no host")?
+                .trim_matches(['[', ']'])
+                .to_owned();
             let port = uri.port_u16().unwrap_or(443);
             let tcp = TcpStream::connect((host.as_str(), port)).await?;
             tcp.set_nodelay(true)?;

@@ -3,10 +3,8 @@
 use std::{fs, path::Path, sync::Arc};
 
 use rustls::{
-    ClientConfig, RootCertStore, ServerConfig,
-    crypto::CryptoProvider,
-    server::WebPkiClientVerifier,
-    sign::CertifiedKey,
+    ClientConfig, RootCertStore, ServerConfig, crypto::CryptoProvider,
+    server::WebPkiClientVerifier, sign::CertifiedKey,
 };
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, pem::PemObject};
 
@@ -16,7 +14,10 @@ use super::TlsFiles;
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
     #[error("could not read {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("{path} holds no usable pem: {reason}")]
     Pem { path: String, reason: String },
     #[error("tls configuration rejected: {0}")]
@@ -46,7 +47,8 @@ pub(crate) fn load(files: &TlsFiles) -> Result<Material, TlsError> {
     let key = private_key(&files.key)?;
     CertifiedKey::from_der(chain.clone(), key.clone_key(), &provider)?;
 
-    let verifier = WebPkiClientVerifier::builder_with_provider(roots.clone(), provider.clone()).build()?;
+    let verifier =
+        WebPkiClientVerifier::builder_with_provider(roots.clone(), provider.clone()).build()?;
     let mut server = ServerConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()?
         .with_client_cert_verifier(verifier)
@@ -59,7 +61,10 @@ pub(crate) fn load(files: &TlsFiles) -> Result<Material, TlsError> {
         .with_client_auth_cert(chain, key)?;
     client.alpn_protocols = vec![b"h2".to_vec()];
 
-    Ok(Material { server: Arc::new(server), client: Arc::new(client) })
+    Ok(Material {
+        server: Arc::new(server),
+        client: Arc::new(client),
+    })
 }
 
 fn roots(path: &Path) -> Result<RootCertStore, TlsError> {
@@ -86,9 +91,15 @@ fn private_key(path: &Path) -> Result<PrivateKeyDer<'static>, TlsError> {
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, TlsError> {
-    fs::read(path).map_err(|source| TlsError::Read { path: path.display().to_string(), source })
+    fs::read(path).map_err(|source| TlsError::Read {
+        path: path.display().to_string(),
+        source,
+    })
 }
 
 fn pem_error(path: &Path, reason: String) -> TlsError {
-    TlsError::Pem { path: path.display().to_string(), reason }
+    TlsError::Pem {
+        path: path.display().to_string(),
+        reason,
+    }
 }

@@ -51,7 +51,10 @@ impl MeshTls {
     /// pair, say) keeps the last good configs and is tried again next time.
     pub fn reload_if_changed(&self) -> Result<bool, TlsError> {
         let now = stamps(&self.files);
-        let mut seen = self.seen.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut seen = self
+            .seen
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         if *seen == now {
             return Ok(false);
         }
@@ -74,9 +77,13 @@ impl MeshTls {
                     _ = ticks.tick() => {}
                 }
                 match tls.reload_if_changed() {
-                    Ok(true) => tracing::info!(cert = %tls.files.cert.display(), "tls material reloaded"),
+                    Ok(true) => {
+                        tracing::info!(cert = %tls.files.cert.display(), "tls material reloaded")
+                    }
                     Ok(false) => {}
-                    Err(error) => tracing::warn!(%error, "tls material changed but does not load; keeping the last good one"),
+                    Err(error) => {
+                        tracing::warn!(%error, "tls material changed but does not load; keeping the last good one")
+                    }
                 }
             }
         });

@@ -14,7 +14,9 @@ pub fn extract(headers: &HeaderMap) -> Context {
 /// Writes the current span's context into `headers`.
 pub fn inject(headers: &mut HeaderMap) {
     let context = tracing::Span::current().context();
-    global::get_text_map_propagator(|propagator| propagator.inject_context(&context, &mut HeaderInjector(headers)));
+    global::get_text_map_propagator(|propagator| {
+        propagator.inject_context(&context, &mut HeaderInjector(headers))
+    });
 }
 
 /// The ids of the span the caller is in.
@@ -31,5 +33,8 @@ pub fn current_trace() -> CurrentTrace {
     let context = tracing::Span::current().context();
     let span = context.span();
     let span_context = span.span_context();
-    CurrentTrace { trace_id: span_context.trace_id().to_string(), span_id: span_context.span_id().to_string() }
+    CurrentTrace {
+        trace_id: span_context.trace_id().to_string(),
+        span_id: span_context.span_id().to_string(),
+    }
 }

@@ -13,8 +13,15 @@ use tracing::{Span, field::Empty};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 /// The server trace layer's full type.
-pub type ServerTraceLayer =
-    TraceLayer<SharedClassifier<GrpcErrorsAsFailures>, ServerSpan, (), RecordStatus, (), RecordStatus, RecordFailure>;
+pub type ServerTraceLayer = TraceLayer<
+    SharedClassifier<GrpcErrorsAsFailures>,
+    ServerSpan,
+    (),
+    RecordStatus,
+    (),
+    RecordStatus,
+    RecordFailure,
+>;
 
 /// Returns the layer; put it outermost so refused calls are traced too.
 pub fn server_trace_layer() -> ServerTraceLayer {
@@ -34,7 +41,10 @@ pub struct ServerSpan;
 impl<B> MakeSpan<B> for ServerSpan {
     fn make_span(&mut self, request: &Request<B>) -> Span {
         let path = request.uri().path();
-        let (service, method) = path.trim_start_matches('/').split_once('/').unwrap_or((path, ""));
+        let (service, method) = path
+            .trim_start_matches('/')
+            .split_once('/')
+            .unwrap_or((path, ""));
         let span = tracing::info_span!(
             "grpc.server",
             otel.name = path.trim_start_matches('/'),
@@ -83,7 +93,11 @@ impl OnFailure<GrpcFailureClass> for RecordFailure {
 }
 
 fn record_status(headers: &HeaderMap, span: &Span) {
-    if let Some(code) = headers.get("grpc-status").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<i32>().ok()) {
+    if let Some(code) = headers
+        .get("grpc-status")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<i32>().ok())
+    {
         span.record("rpc.grpc.status_code", code);
     }
 }

@@ -1,0 +1,248 @@
+//! The gRPC face of the forecaster.
+
+use chrono::{Duration, NaiveDate};
+use mesh_core::{
+    capability::call_plan::methods::FORECASTER_FORECAST_REVENUE,
+    client::{MeshChannel, capability_of, with_capability},
+    trace::current_trace,
+};
+use proto::{
+    forecaster::{
+        Forecast, ForecastPoint, ForecastRevenueRequest, ForecastRevenueResponse,
+        PredictionInterval, forecaster_service_server::ForecasterService,
+    },
+    store::{
+        AppendForecastRunRequest, ForecastRun, ForecastRunPoint,
+        store_service_client::StoreServiceClient,
+    },
+    warehouse::{GetDailySalesRequest, warehouse_service_client::WarehouseServiceClient},
+};
+use tonic::{Request, Response, Status};
+
+use crate::model::{self, MIN_HISTORY, ModelError};
+
+pub const GRPC_SERVICE: &str = "forecastmesh.forecaster.v1.ForecasterService";
+
+pub const MAX_HORIZON: i32 = 365;
+pub const MAX_HISTORY: i32 = 3650;
+pub const DEFAULT_HISTORY: i32 = 730;
+pub const DEFAULT_LEVELS: [f64; 2] = [0.8, 0.95];
+pub const MAX_LEVELS: usize = 5;
+
+/// Returns the right each method needs.
+pub fn required_operation(method: &str) -> Option<&'static str> {
+    (method == FORECASTER_FORECAST_REVENUE).then_some("run")
+}
+
+/// Serves [`ForecasterService`], reading history from the warehouse and
+/// recording runs in the store on the caller's behalf.
+#[derive(Debug, Clone)]
+pub struct Forecaster {
+    warehouse: WarehouseServiceClient<MeshChannel>,
+    store: StoreServiceClient<MeshChannel>,
+}
+
+impl Forecaster {
+    pub fn new(
+        warehouse: WarehouseServiceClient<MeshChannel>,
+        store: StoreServiceClient<MeshChannel>,
+    ) -> Self {
+        Self { warehouse, store }
+    }
+}
+
+/// A request whose every field has been checked.
+#[derive(Debug)]
+struct Checked {
+    horizon: usize,
+    history_days: i32,
+    levels: Vec<f64>,
+    idempotency_key: String,
+}
+
+fn check(request: &ForecastRevenueRequest) -> Result<Checked, Status> {
+    if !(1..=MAX_HORIZON).contains(&request.horizon_days) {
+        return Err(Status::invalid_argument(format!(
+            "horizon_days must be between 1 and {MAX_HORIZON}, got {}",
+            request.horizon_days
+        )));
+    }
+    let history_days = match request.history_days {
+        0 => DEFAULT_HISTORY,
+        days if (MIN_HISTORY as i32..=MAX_HISTORY).contains(&days) => days,
+        days => {
+            return Err(Status::invalid_argument(format!(
+                "history_days must be between {MIN_HISTORY} and {MAX_HISTORY}, got {days}"
+            )));
+        }
+    };
+    let levels = if request.levels.is_empty() {
+        DEFAULT_LEVELS.to_vec()
+    } else {
+        request.levels.clone()
+    };
+    if levels.len() > MAX_LEVELS {
+        return Err(Status::invalid_argument(format!(
+            "at most {MAX_LEVELS} interval levels, got {}",
+            levels.len()
+        )));
+    }
+    if let Some(level) = levels
+        .iter()
+        .find(|level| !(**level > 0.0 && **level < 1.0))
+    {
+        return Err(Status::invalid_argument(format!(
+            "interval levels must be between 0 and 1, got {level}"
+        )));
+    }
+    let idempotency_key = match request.idempotency_key.trim() {
+        "" => uuid::Uuid::new_v4().to_string(),
+        key => key.to_owned(),
+    };
+    Ok(Checked {
+        horizon: request.horizon_days as usize,
+        history_days,
+        levels,
+        idempotency_key,
+    })
+}
+
+#[tonic::async_trait]
+impl ForecasterService for Forecaster {
+    async fn forecast_revenue(
+        &self,
+        request: Request<ForecastRevenueRequest>,
+    ) -> Result<Response<ForecastRevenueResponse>, Status> {
+        let capability = capability_of(&request)?;
+        let checked = check(request.get_ref())?;
+
+        let history = self
+            .warehouse
+            .clone()
+            .get_daily_sales(with_capability(
+                &capability,
+                GetDailySalesRequest {
+                    days_back: checked.history_days,
+                },
+            ))
+            .await?
+            .into_inner()
+            .days;
+        let last_day = history
+            .last()
+            .and_then(|day| NaiveDate::parse_from_str(&day.date, "%Y-%m-%d").ok())
+            .ok_or_else(|| Status::failed_precondition("the warehouse has no sales history"))?;
+        let values: Vec<f64> = history.iter().map(|day| day.revenue).collect();
+
+        let (horizon, levels) = (checked.horizon, checked.levels.clone());
+        let fitted =
+            tokio::task::spawn_blocking(move || model::forecast(&values, horizon, &levels))
+                .await
+                .map_err(|error| {
+                    tracing::warn!(%error, "forecast task failed");
+                    Status::internal("internal error")
+                })?
+                .map_err(model_status)?;
+
+        let points: Vec<ForecastPoint> = (0..horizon)
+            .map(|step| ForecastPoint {
+                date: (last_day + Duration::days(step as i64 + 1))
+                    .format("%Y-%m-%d")
+                    .to_string(),
+                value: fitted.points[step],
+                intervals: fitted
+                    .intervals
+                    .iter()
+                    .map(|interval| PredictionInterval {
+                        level: interval.level,
+                        lower: interval.lower[step],
+                        upper: interval.upper[step],
+                    })
+                    .collect(),
+            })
+            .collect();
+
+        let run = ForecastRun {
+            idempotency_key: checked.idempotency_key,
+            principal: capability.principal().unwrap_or_default(),
+            model: fitted.model.clone(),
+            horizon_days: horizon as i32,
+            history_points: history.len() as i32,
+            trace_id: current_trace().trace_id,
+            points: points
+                .iter()
+                .map(|p| ForecastRunPoint {
+                    date: p.date.clone(),
+                    value: p.value,
+                })
+                .collect(),
+            ..Default::default()
+        };
+        let stored = self
+            .store
+            .clone()
+            .append_forecast_run(with_capability(
+                &capability,
+                AppendForecastRunRequest { run: Some(run) },
+            ))
+            .await?
+            .into_inner()
+            .run
+            .ok_or_else(|| Status::internal("store returned no run"))?;
+
+        Ok(Response::new(ForecastRevenueResponse {
+            forecast: Some(Forecast {
+                run_id: stored.id,
+                model: fitted.model,
+                history_points: history.len() as i32,
+                points,
+            }),
+        }))
+    }
+}
+
+fn model_status(error: ModelError) -> Status {
+    match error {
+        ModelError::Fit(_) => {
+            tracing::warn!(%error, "model fit failed");
+            Status::internal("internal error")
+        }
+        other => Status::invalid_argument(other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(horizon_days: i32, history_days: i32, levels: Vec<f64>) -> ForecastRevenueRequest {
+        ForecastRevenueRequest {
+            horizon_days,
+            history_days,
+            levels,
+            idempotency_key: String::new(),
+        }
+    }
+
+    #[test]
+    fn requests_outside_the_limits_are_invalid_arguments() {
+        for bad in [
+            request(0, 0, vec![]),
+            request(366, 0, vec![]),
+            request(30, 10, vec![]),
+            request(30, 4000, vec![]),
+            request(30, 0, vec![1.0]),
+            request(30, 0, vec![f64::NAN]),
+            request(30, 0, vec![0.5; 6]),
+        ] {
+            let status = check(&bad).expect_err("refused");
+            assert_eq!(status.code(), tonic::Code::InvalidArgument, "{bad:?}");
+        }
+        let ok = check(&request(30, 0, vec![])).expect("accepted");
+        assert_eq!(
+            (ok.horizon, ok.history_days, ok.levels),
+            (30, 730, vec![0.8, 0.95])
+        );
+        assert!(!ok.idempotency_key.is_empty());
+    }
+}

@@ -1,0 +1,135 @@
+//! Gateway settings, from `GATEWAY_*` environment variables.
+
+use std::{collections::HashMap, path::PathBuf, time::Duration};
+
+use jsonwebtoken::Algorithm;
+use mesh_core::config::{ConfigError, MeshSettings};
+use secrecy::SecretString;
+use serde::Deserialize;
+
+/// Everything the gateway needs to run.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// TLS for the calls to the internal services.
+    pub mesh: MeshSettings,
+    /// The capability root private key, hex. Never logged.
+    pub root_key: SecretString,
+    /// The id minted tokens name their root key by.
+    pub root_key_id: u32,
+    /// How long a minted capability lives: one request's call tree.
+    pub capability_ttl: Duration,
+    pub oidc: OidcSettings,
+    /// `host:port` of each internal service's mTLS port.
+    pub warehouse_address: String,
+    pub forecaster_address: String,
+    pub store_address: String,
+    /// Origins browsers may call from; `*` allows any (an explicit opt-in).
+    pub cors_origins: Vec<String>,
+}
+
+/// How browser tokens are validated.
+#[derive(Clone, Debug)]
+pub struct OidcSettings {
+    pub issuer: String,
+    pub audience: String,
+    /// The issuer's JSON Web Key Set, as a file.
+    pub jwks_path: PathBuf,
+    /// The only algorithms accepted.
+    pub algorithms: Vec<Algorithm>,
+}
+
+#[derive(Deserialize)]
+struct Own {
+    root_key: SecretString,
+    #[serde(default = "default_root_key_id")]
+    root_key_id: u32,
+    #[serde(default = "default_ttl")]
+    capability_ttl_secs: u64,
+    oidc_issuer: String,
+    oidc_audience: String,
+    oidc_jwks_path: PathBuf,
+    #[serde(default = "default_algorithms")]
+    oidc_algorithms: String,
+    #[serde(default = "default_warehouse")]
+    warehouse_address: String,
+    #[serde(default = "default_forecaster")]
+    forecaster_address: String,
+    #[serde(default = "default_store")]
+    store_address: String,
+    #[serde(default = "default_origins")]
+    cors_origins: String,
+}
+
+fn default_root_key_id() -> u32 {
+    1
+}
+fn default_ttl() -> u64 {
+    60
+}
+fn default_algorithms() -> String {
+    "EdDSA,RS256,ES256".into()
+}
+fn default_warehouse() -> String {
+    "warehouse:50052".into()
+}
+fn default_forecaster() -> String {
+    "forecaster:50053".into()
+}
+fn default_store() -> String {
+    "store:50054".into()
+}
+fn default_origins() -> String {
+    "http://localhost:8080,http://127.0.0.1:8080".into()
+}
+
+impl Config {
+    pub const PREFIX: &'static str = "GATEWAY_";
+
+    /// Reads the configuration from `env`.
+    pub fn from_env(env: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        let own: Own = envy::prefixed(Self::PREFIX).from_iter(env.clone())?;
+        let algorithms = own
+            .oidc_algorithms
+            .split(',')
+            .map(str::trim)
+            .filter(|name| !name.is_empty())
+            .map(|name| {
+                name.parse::<Algorithm>().map_err(|_| ConfigError::Invalid {
+                    name: "GATEWAY_OIDC_ALGORITHMS",
+                    reason: format!("unknown algorithm {name}"),
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if algorithms
+            .iter()
+            .any(|alg| matches!(alg, Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512))
+        {
+            return Err(ConfigError::Invalid {
+                name: "GATEWAY_OIDC_ALGORITHMS",
+                reason: "shared-secret HMAC algorithms are not accepted".into(),
+            });
+        }
+        Ok(Self {
+            mesh: MeshSettings::from_env(Self::PREFIX, env)?,
+            root_key: own.root_key,
+            root_key_id: own.root_key_id,
+            capability_ttl: Duration::from_secs(own.capability_ttl_secs.max(1)),
+            oidc: OidcSettings {
+                issuer: own.oidc_issuer,
+                audience: own.oidc_audience,
+                jwks_path: own.oidc_jwks_path,
+                algorithms,
+            },
+            warehouse_address: own.warehouse_address,
+            forecaster_address: own.forecaster_address,
+            store_address: own.store_address,
+            cors_origins: own
+                .cors_origins
+                .split(',')
+                .map(str::trim)
+                .filter(|o| !o.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        })
+    }
+}

@@ -1,0 +1,179 @@
+//! The whole mesh in one process on loopback: every listener bound on an
+//! ephemeral or chosen port first, each service's config built from the
+//! bound addresses, each `run` spawned. Every hop still crosses a real socket
+//! with real mTLS. `mesh up` and the end-to-end tests both use this.
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use anyhow::Context;
+use gateway::oidc::dev_issuer::{DEV_AUDIENCE, DEV_ISSUER};
+use mesh_core::{CancellationToken, config::MeshSettings, server::Listeners};
+use tokio::{net::TcpListener, task::JoinSet};
+
+use crate::dev::{DevState, NAMESPACE, TRUST_DOMAIN};
+
+/// Ports to bind; 0 picks a free one.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Ports {
+    pub gateway: u16,
+}
+
+/// The addresses a running local mesh listens on.
+#[derive(Clone, Debug)]
+pub struct Addresses {
+    pub gateway: SocketAddr,
+    pub gateway_health: SocketAddr,
+    pub warehouse: SocketAddr,
+    pub warehouse_health: SocketAddr,
+    pub forecaster: SocketAddr,
+    pub forecaster_health: SocketAddr,
+    pub store: SocketAddr,
+    pub store_health: SocketAddr,
+}
+
+/// Settings a test may change.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub ports: Ports,
+    /// How often services look for rotated certificates.
+    pub tls_reload: Duration,
+    /// Where the warehouse and store keep their files.
+    pub data_dir: PathBuf,
+    pub cors_origins: Vec<String>,
+}
+
+/// A running local mesh.
+#[derive(Debug)]
+pub struct LocalMesh {
+    pub addresses: Addresses,
+    pub shutdown: CancellationToken,
+    tasks: JoinSet<(&'static str, anyhow::Result<()>)>,
+}
+
+async fn bind(port: u16) -> anyhow::Result<(TcpListener, SocketAddr)> {
+    let listener = TcpListener::bind(("127.0.0.1", port))
+        .await
+        .with_context(|| format!("binding port {port}"))?;
+    let address = listener.local_addr()?;
+    Ok((listener, address))
+}
+
+async fn listeners(port: u16) -> anyhow::Result<(Listeners, SocketAddr, SocketAddr)> {
+    let (grpc, grpc_address) = bind(port).await?;
+    let (health, health_address) = bind(0).await?;
+    Ok((Listeners { grpc, health }, grpc_address, health_address))
+}
+
+impl LocalMesh {
+    /// Starts all four services from `state`. Returns once every listener is
+    /// bound; callers wait on health before calling.
+    pub async fn start(state: &DevState, options: Options) -> anyhow::Result<Self> {
+        let (warehouse_listeners, warehouse, warehouse_health) = listeners(0).await?;
+        let (store_listeners, store, store_health) = listeners(0).await?;
+        let (forecaster_listeners, forecaster, forecaster_health) = listeners(0).await?;
+        let (gateway_listeners, gateway, gateway_health) = listeners(options.ports.gateway).await?;
+        let addresses = Addresses {
+            gateway,
+            gateway_health,
+            warehouse,
+            warehouse_health,
+            forecaster,
+            forecaster_health,
+            store,
+            store_health,
+        };
+
+        let public_keys = state.root_key.public_key_set().to_config_string();
+        let mesh = |workload: &str| {
+            let files = state.tls_files(workload);
+            MeshSettings {
+                trust_domain: TRUST_DOMAIN.into(),
+                namespace: NAMESPACE.into(),
+                tls_ca: files.ca,
+                tls_cert: files.cert,
+                tls_key: files.key,
+                tls_reload_secs: options.tls_reload.as_secs().max(1),
+                capability_public_keys: public_keys.clone(),
+            }
+        };
+        let shutdown = CancellationToken::new();
+        let mut tasks = JoinSet::new();
+
+        let config = warehouse::Config {
+            mesh: mesh("warehouse"),
+            data_path: options.data_dir.join("warehouse.sqlite"),
+        };
+        let stop = shutdown.clone();
+        tasks.spawn(async move {
+            (
+                "warehouse",
+                warehouse::run(config, warehouse_listeners, stop).await,
+            )
+        });
+
+        let config = store::Config {
+            mesh: mesh("store"),
+            data_path: options.data_dir.join("store.sqlite"),
+        };
+        let stop = shutdown.clone();
+        tasks.spawn(async move { ("store", store::run(config, store_listeners, stop).await) });
+
+        let config = forecaster::Config {
+            mesh: mesh("forecaster"),
+            warehouse_address: format!("localhost:{}", warehouse.port()),
+            store_address: format!("localhost:{}", store.port()),
+        };
+        let stop = shutdown.clone();
+        tasks.spawn(async move {
+            (
+                "forecaster",
+                forecaster::run(config, forecaster_listeners, stop).await,
+            )
+        });
+
+        let config = gateway::Config {
+            mesh: mesh("gateway"),
+            root_key: state.root_key.private_hex(),
+            root_key_id: state.root_key.key_id(),
+            capability_ttl: Duration::from_secs(60),
+            oidc: gateway::config::OidcSettings {
+                issuer: DEV_ISSUER.into(),
+                audience: DEV_AUDIENCE.into(),
+                jwks_path: state.jwks_path(),
+                algorithms: vec![jsonwebtoken::Algorithm::EdDSA],
+            },
+            warehouse_address: format!("localhost:{}", warehouse.port()),
+            forecaster_address: format!("localhost:{}", forecaster.port()),
+            store_address: format!("localhost:{}", store.port()),
+            cors_origins: options.cors_origins.clone(),
+        };
+        let stop = shutdown.clone();
+        tasks.spawn(async move {
+            (
+                "gateway",
+                gateway::run(config, gateway_listeners, stop).await,
+            )
+        });
+
+        Ok(Self {
+            addresses,
+            shutdown,
+            tasks,
+        })
+    }
+
+    /// Waits until a service stops; returns its name and result. A healthy
+    /// mesh only stops on shutdown.
+    pub async fn wait_any(&mut self) -> Option<(&'static str, anyhow::Result<()>)> {
+        match self.tasks.join_next().await? {
+            Ok(outcome) => Some(outcome),
+            Err(error) => Some(("unknown", Err(error.into()))),
+        }
+    }
+
+    /// Cancels every service and waits for them to stop.
+    pub async fn stop(mut self) {
+        self.shutdown.cancel();
+        while self.tasks.join_next().await.is_some() {}
+    }
+}
