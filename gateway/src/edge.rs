@@ -145,12 +145,12 @@ impl Edge {
             })
             .ok_or(AuthError::Missing)?;
         let claims = self.validator.validate(token.trim())?;
-        if let Some(scope) = scopes::required_scope(method) {
-            if !claims.scopes.contains(scope) {
-                return Err(tonic::Status::permission_denied(format!(
-                    "token lacks the {scope} scope"
-                )));
-            }
+        if let Some(scope) = scopes::required_scope(method)
+            && !claims.scopes.contains(scope)
+        {
+            return Err(tonic::Status::permission_denied(format!(
+                "token lacks the {scope} scope"
+            )));
         }
         let rights: Vec<Right> = claims
             .scopes

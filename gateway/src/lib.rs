@@ -99,7 +99,8 @@ pub async fn run(
     );
 
     let (reporter, health) = tonic_health::server::health_reporter();
-    let (reflection_v1, reflection_v1alpha) = mesh_core::server::reflection(service::GRPC_SERVICE)?;
+    let (reflection_v1, reflection_v1alpha) =
+        mesh_core::server::reflection(&[service::GRPC_SERVICE])?;
     let layers = ServiceBuilder::new()
         .layer(server_trace_layer())
         .layer(cors(&config.cors_origins)?)
@@ -116,12 +117,10 @@ pub async fn run(
             TcpListenerStream::new(listeners.grpc),
             shutdown.clone().cancelled_owned(),
         );
-    let probes = tonic::transport::Server::builder()
-        .add_service(health)
-        .serve_with_incoming_shutdown(
-            TcpListenerStream::new(listeners.health),
-            shutdown.clone().cancelled_owned(),
-        );
+    let probes = mesh_core::server::probe_server(health)?.serve_with_incoming_shutdown(
+        TcpListenerStream::new(listeners.health),
+        shutdown.clone().cancelled_owned(),
+    );
     reporter
         .set_service_status(service::GRPC_SERVICE, ServingStatus::Serving)
         .await;

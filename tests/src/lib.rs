@@ -1,1 +1,159 @@
+//! The end-to-end harness: the whole mesh on ephemeral loopback ports with
+//! real mTLS, and the clients and tools the tests call it with.
+//!
+//! # Layout
+//! - [`TestMesh`]: starts all four services in a temporary directory, waits
+//!   on their health, hands out clients, tokens and certificates.
+//! - [`tools`]: the real third-party clients (grpcurl, buf) the tests run.
 
+#![forbid(unsafe_code)]
+
+pub mod tools;
+
+use std::{
+    sync::Arc,
+    time::{Duration, SystemTime},
+};
+
+use anyhow::Context;
+use gateway::oidc::dev_issuer::DevClaims;
+use mesh::{
+    dev::{DevState, NAMESPACE, TRUST_DOMAIN},
+    local::{Addresses, LocalMesh, Options, Ports},
+};
+use mesh_core::{
+    capability::{Capability, CapabilityMinter, Right, RootKey},
+    identity::SpiffeId,
+    server::wait_until_serving,
+    tls::{MeshTls, MtlsConnector},
+};
+use proto::gateway::gateway_service_client::GatewayServiceClient;
+use tonic::transport::{Channel, Endpoint};
+
+/// How long services get to report SERVING: a cold debug build on a busy
+/// two-core machine generates the warehouse dataset first.
+const STARTUP: Duration = Duration::from_secs(120);
+
+/// A running mesh and everything a test needs to call it.
+#[derive(Debug)]
+pub struct TestMesh {
+    pub dir: tempfile::TempDir,
+    pub state: DevState,
+    pub addresses: Addresses,
+    local: LocalMesh,
+}
+
+impl TestMesh {
+    /// Starts the mesh with fast certificate reloads and waits on health.
+    pub async fn start() -> anyhow::Result<Self> {
+        init_test_logs();
+        let dir = tempfile::tempdir()?;
+        let state = DevState::load_or_create(dir.path())?;
+        let options = Options {
+            ports: Ports::default(),
+            tls_reload: Duration::from_secs(1),
+            data_dir: dir.path().join("data"),
+            cors_origins: vec!["http://dashboard.test".into()],
+        };
+        let local = LocalMesh::start(&state, options).await?;
+        let addresses = local.addresses.clone();
+        for health in [
+            addresses.warehouse_health,
+            addresses.store_health,
+            addresses.forecaster_health,
+            addresses.gateway_health,
+        ] {
+            wait_until_serving(health, STARTUP).await?;
+        }
+        Ok(Self {
+            dir,
+            state,
+            addresses,
+            local,
+        })
+    }
+
+    /// Stops every service and waits for them.
+    pub async fn stop(self) {
+        self.local.stop().await;
+    }
+
+    /// Returns a dev bearer token with every scope.
+    pub fn bearer(&self) -> anyhow::Result<String> {
+        Ok(self
+            .state
+            .issuer
+            .token("test-user", Duration::from_secs(600))?)
+    }
+
+    /// Returns valid claims to forge bad tokens from.
+    pub fn claims(&self) -> DevClaims {
+        self.state
+            .issuer
+            .claims("test-user", gateway::scopes::ALL, Duration::from_secs(600))
+    }
+
+    /// Returns a plaintext gRPC client of the gateway's public port.
+    pub async fn gateway(&self) -> anyhow::Result<GatewayServiceClient<Channel>> {
+        let channel = Endpoint::from_shared(format!("http://{}", self.addresses.gateway))?
+            .connect()
+            .await?;
+        Ok(GatewayServiceClient::new(channel))
+    }
+
+    /// Returns the SPIFFE id of `workload` in the test mesh.
+    pub fn id(&self, workload: &str) -> SpiffeId {
+        SpiffeId::workload(TRUST_DOMAIN, NAMESPACE, workload)
+    }
+
+    /// Loads the TLS material of a dev workload (`gateway`, `operator`, ...).
+    pub fn tls_of(&self, workload: &str) -> anyhow::Result<Arc<MeshTls>> {
+        Ok(MeshTls::load(self.state.tls_files(workload))?)
+    }
+
+    /// Returns an mTLS channel to `address` presenting `tls`, with no token
+    /// handling: tests set `authorization` themselves.
+    pub fn mtls_channel(
+        &self,
+        address: std::net::SocketAddr,
+        tls: Arc<MeshTls>,
+    ) -> anyhow::Result<Channel> {
+        let endpoint = Endpoint::from_shared(format!("http://localhost:{}", address.port()))?
+            .connect_timeout(Duration::from_secs(5));
+        Ok(endpoint.connect_with_connector_lazy(MtlsConnector::new(tls)))
+    }
+
+    /// Mints a capability with the mesh's root key, as the gateway would.
+    pub fn mint(&self, rights: &[Right], now: SystemTime) -> anyhow::Result<Capability> {
+        let root = RootKey::from_hex(
+            self.state.root_key.key_id(),
+            &self.state.root_key.private_hex(),
+        )?;
+        Ok(CapabilityMinter::new(root, Duration::from_secs(60)).mint(
+            "test-principal",
+            rights,
+            now,
+        )?)
+    }
+}
+
+/// Adds `authorization: Bearer <token>` to a request.
+pub fn with_bearer<T>(token: &str, message: T) -> anyhow::Result<tonic::Request<T>> {
+    let mut request = tonic::Request::new(message);
+    request.metadata_mut().insert(
+        "authorization",
+        format!("Bearer {token}").parse().context("bearer header")?,
+    );
+    Ok(request)
+}
+
+/// Installs telemetry so spans carry trace ids; logs go to the test output
+/// only when `TEST_LOG` is set. A test that installed its own keeps it.
+fn init_test_logs() {
+    let logs = std::env::var_os("TEST_LOG").is_some();
+    // Each test runs in its own process under nextest; the telemetry lives as
+    // long as the process does.
+    if let Ok(telemetry) = mesh_core::telemetry::install("forecast-mesh-tests", None, logs) {
+        std::mem::forget(telemetry);
+    }
+}

@@ -149,7 +149,7 @@ pub fn issue_all(
     if dir.join("ca.pem").exists() {
         return Ok(false);
     }
-    let ca = DevCa::generate(&format!("forecast-mesh dev CA ({trust_domain})"))?;
+    let ca = DevCa::generate(&dev_ca_name(trust_domain))?;
     for service in services {
         let id = SpiffeId::workload(trust_domain, namespace, service);
         ca.issue(&id, &[service])?.write(&files_in(dir, service))?;
@@ -157,6 +157,11 @@ pub fn issue_all(
     // The CA goes last so that a run interrupted half-way issues everything anew.
     ca.write(dir)?;
     Ok(true)
+}
+
+/// Returns the common name of the dev CA of `trust_domain`.
+pub fn dev_ca_name(trust_domain: &str) -> String {
+    format!("forecast-mesh dev CA ({trust_domain})")
 }
 
 fn ca_params(common_name: &str) -> CertificateParams {

@@ -56,7 +56,7 @@ pub async fn serve(
     shutdown: CancellationToken,
 ) -> Result<(), ServeError> {
     let (reporter, health) = tonic_health::server::health_reporter();
-    let (reflection_v1, reflection_v1alpha) = reflection(setup.grpc_service)?;
+    let (reflection_v1, reflection_v1alpha) = reflection(&[setup.grpc_service])?;
 
     setup.tls.watch(setup.tls_reload, shutdown.clone());
     let routes = routes
@@ -73,21 +73,35 @@ pub async fn serve(
             tls::incoming(listeners.grpc, setup.tls.clone(), shutdown.clone()),
             shutdown.clone().cancelled_owned(),
         );
-    let probes = tonic::transport::Server::builder()
-        .add_service(health)
-        .serve_with_incoming_shutdown(
-            TcpListenerStream::new(listeners.health),
-            shutdown.clone().cancelled_owned(),
-        );
+    let probes = probe_server(health)?.serve_with_incoming_shutdown(
+        TcpListenerStream::new(listeners.health),
+        shutdown.clone().cancelled_owned(),
+    );
     mark_serving(&reporter, setup.grpc_service).await;
     tokio::try_join!(grpc, probes)?;
     Ok(())
 }
 
+const HEALTH_SERVICE: &str = "grpc.health.v1.Health";
+
+/// Returns the plaintext probe server: health, and reflection of health only
+/// so grpcurl can call it without a schema.
+pub fn probe_server(
+    health: tonic_health::pb::health_server::HealthServer<
+        impl tonic_health::pb::health_server::Health,
+    >,
+) -> Result<tonic::transport::server::Router, ServeError> {
+    let (reflection_v1, reflection_v1alpha) = reflection(&[])?;
+    Ok(tonic::transport::Server::builder()
+        .add_service(health)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha))
+}
+
 /// Returns reflection v1 and v1alpha (grpcurl 1.8 speaks v1alpha) listing
-/// `grpc_service` and health, with every contract's descriptors.
+/// `services` and health, with every contract's descriptors.
 pub fn reflection(
-    grpc_service: &'static str,
+    services: &[&'static str],
 ) -> Result<
     (
         tonic_reflection::server::v1::ServerReflectionServer<
@@ -100,11 +114,13 @@ pub fn reflection(
     ServeError,
 > {
     let builder = || {
-        tonic_reflection::server::Builder::configure()
+        let builder = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-            .with_service_name(grpc_service)
-            .with_service_name("grpc.health.v1.Health")
+            .with_service_name(HEALTH_SERVICE);
+        services.iter().fold(builder, |builder, service| {
+            builder.with_service_name(*service)
+        })
     };
     Ok((builder().build_v1()?, builder().build_v1alpha()?))
 }

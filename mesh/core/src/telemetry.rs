@@ -55,6 +55,16 @@ pub fn is_exporting() -> bool {
 /// the W3C trace-context and baggage propagators. Must run inside a Tokio
 /// runtime when `otlp_endpoint` is set.
 pub fn init(service_name: &str, otlp_endpoint: Option<&str>) -> Result<Telemetry, TelemetryError> {
+    install(service_name, otlp_endpoint, true)
+}
+
+/// Like [`init`], but writes logs only when `logs` is true: tests keep trace
+/// ids and spans while their output stays quiet.
+pub fn install(
+    service_name: &str,
+    otlp_endpoint: Option<&str>,
+    logs: bool,
+) -> Result<Telemetry, TelemetryError> {
     global::set_text_map_propagator(TextMapCompositePropagator::new(vec![
         Box::new(TraceContextPropagator::new()),
         Box::new(BaggagePropagator::new()),
@@ -81,7 +91,7 @@ pub fn init(service_name: &str, otlp_endpoint: Option<&str>) -> Result<Telemetry
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     tracing_subscriber::registry()
         .with(filter)
-        .with(tracing_subscriber::fmt::layer().with_target(false))
+        .with(logs.then(|| tracing_subscriber::fmt::layer().with_target(false)))
         .with(tracing_opentelemetry::layer().with_tracer(tracer))
         .try_init()
         .map_err(|_| TelemetryError::AlreadyInstalled)?;

@@ -111,7 +111,7 @@ mod tests {
         let before = tls.server_config();
 
         // A new certificate lands before its key: the pair does not match.
-        let ca = certs::DevCa::load(dir.path(), "forecast-mesh dev CA (td)")?;
+        let ca = certs::DevCa::load(dir.path(), &certs::dev_ca_name("td"))?;
         let next = ca.issue(&SpiffeId::workload("td", "ns", "svc"), &["svc"])?;
         std::thread::sleep(Duration::from_millis(20));
         fs::write(&files.cert, &next.cert)?;

@@ -251,7 +251,7 @@ fn an_expired_token_is_unauthenticated() -> anyhow::Result<()> {
         "{refused:?}"
     );
     assert_eq!(
-        tonic::Status::from(refused.unwrap_err()).code(),
+        tonic::Status::from(refused.expect_err("refused")).code(),
         tonic::Code::Unauthenticated
     );
     Ok(())

@@ -1,0 +1,27 @@
+//! The harness itself: it starts a mesh that answers, and stops it cleanly.
+
+use mesh_tests::TestMesh;
+use proto::gateway::GetTelemetryStatusRequest;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_harness_starts_a_serving_mesh_and_stops_it() -> anyhow::Result<()> {
+    let mesh = TestMesh::start().await?;
+    let token = mesh.bearer()?;
+    let status = mesh
+        .gateway()
+        .await?
+        .get_telemetry_status(mesh_tests::with_bearer(
+            &token,
+            GetTelemetryStatusRequest {},
+        )?)
+        .await?;
+    assert_eq!(status.get_ref().trace_id.len(), 32);
+
+    let gateway = mesh.addresses.gateway;
+    mesh.stop().await;
+    assert!(
+        tokio::net::TcpStream::connect(gateway).await.is_err(),
+        "the gateway port is closed after stop"
+    );
+    Ok(())
+}

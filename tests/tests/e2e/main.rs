@@ -1,0 +1,10 @@
+//! End-to-end tests: the whole mesh on ephemeral ports with real mTLS,
+//! called by real clients. One binary, one module per concern.
+
+mod biscuit_samples;
+mod harness;
+mod operators;
+mod public_api;
+mod refusals;
+mod rotation;
+mod trace;

@@ -1,0 +1,346 @@
+//! Every way in that must be refused, each with the right outcome, beside a
+//! control call that succeeds so no refusal passes by accident.
+
+use std::{
+    sync::Arc,
+    time::{Duration, SystemTime},
+};
+
+use gateway::oidc::dev_issuer::{DevClaims, DevIssuer};
+use hyper_util::rt::TokioIo;
+use mesh_core::{
+    capability::{Capability, Hop, Right, call_plan::methods::*, narrow},
+    certs::DevCa,
+    tls::{MeshTls, TlsFiles},
+};
+use mesh_tests::{TestMesh, with_bearer};
+use proto::{
+    gateway::{GetKpisRequest as PublicGetKpis, ListAuditLogsRequest},
+    store::{ListAuditEntriesRequest, store_service_client::StoreServiceClient},
+    warehouse::{GetKpisRequest, warehouse_service_client::WarehouseServiceClient},
+};
+use rustls_pki_types::{CertificateDer, ServerName, pem::PemObject};
+use tonic::{Code, transport::Channel};
+
+const WAREHOUSE_READ: Right = Right {
+    service: "warehouse",
+    operation: "read",
+};
+const STORE_READ: Right = Right {
+    service: "store",
+    operation: "read",
+};
+
+/// Narrows `capability` for `caller` calling `method` on `callee`.
+fn narrowed(
+    mesh: &TestMesh,
+    capability: &Capability,
+    caller: &str,
+    callee: &str,
+    method: &str,
+    now: SystemTime,
+) -> anyhow::Result<String> {
+    let (caller, callee) = (mesh.id(caller), mesh.id(callee));
+    let hop = Hop {
+        caller: &caller,
+        callee: &callee,
+        service: callee.service(),
+        method,
+        ttl: Duration::from_secs(30),
+    };
+    Ok(narrow(capability, &hop, now)?.to_base64()?)
+}
+
+fn warehouse_as(
+    mesh: &TestMesh,
+    tls: Arc<MeshTls>,
+) -> anyhow::Result<WarehouseServiceClient<Channel>> {
+    Ok(WarehouseServiceClient::new(
+        mesh.mtls_channel(mesh.addresses.warehouse, tls)?,
+    ))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn internal_calls_need_mtls_an_allowed_caller_and_a_narrowed_live_token() -> anyhow::Result<()>
+{
+    let mesh = TestMesh::start().await?;
+    let now = SystemTime::now();
+    let capability = mesh.mint(&[WAREHOUSE_READ, STORE_READ], now)?;
+    let gateway_tls = mesh.tls_of("gateway")?;
+
+    // Control: the gateway's certificate and a token narrowed for the call.
+    let token = narrowed(
+        &mesh,
+        &capability,
+        "gateway",
+        "warehouse",
+        WAREHOUSE_GET_KPIS,
+        now,
+    )?;
+    let mut warehouse = warehouse_as(&mesh, gateway_tls.clone())?;
+    let kpis = warehouse
+        .get_kpis(with_bearer(&token, GetKpisRequest { window_days: 7 })?)
+        .await?;
+    assert_eq!(
+        kpis.get_ref().kpis.as_ref().map(|k| k.window_end.as_str()),
+        Some("2025-12-31")
+    );
+
+    // No token.
+    let refused = warehouse
+        .get_kpis(GetKpisRequest { window_days: 7 })
+        .await
+        .expect_err("no token");
+    assert_eq!(refused.code(), Code::Unauthenticated, "{refused:?}");
+
+    // A garbage token.
+    let refused = warehouse
+        .get_kpis(with_bearer("Zm9v", GetKpisRequest::default())?)
+        .await
+        .expect_err("garbage");
+    assert_eq!(refused.code(), Code::Unauthenticated, "{refused:?}");
+
+    // An expired token: minted and narrowed two minutes ago.
+    let then = now - Duration::from_secs(120);
+    let stale = narrowed(
+        &mesh,
+        &mesh.mint(&[WAREHOUSE_READ], then)?,
+        "gateway",
+        "warehouse",
+        WAREHOUSE_GET_KPIS,
+        then,
+    )?;
+    let refused = warehouse
+        .get_kpis(with_bearer(&stale, GetKpisRequest::default())?)
+        .await
+        .expect_err("expired");
+    assert_eq!(refused.code(), Code::Unauthenticated, "{refused:?}");
+    assert!(refused.message().contains("expired"), "{refused:?}");
+
+    // A token narrowed for the warehouse, presented to the store.
+    let mut store =
+        StoreServiceClient::new(mesh.mtls_channel(mesh.addresses.store, gateway_tls.clone())?);
+    let refused = store
+        .list_audit_entries(with_bearer(&token, ListAuditEntriesRequest::default())?)
+        .await
+        .expect_err("wrong service");
+    assert_eq!(refused.code(), Code::PermissionDenied, "{refused:?}");
+
+    // A valid token over a connection from a workload not on the allow-list.
+    let operator_token = narrowed(
+        &mesh,
+        &capability,
+        "operator",
+        "warehouse",
+        WAREHOUSE_GET_KPIS,
+        now,
+    )?;
+    let mut as_operator = warehouse_as(&mesh, mesh.tls_of("operator")?)?;
+    let refused = as_operator
+        .get_kpis(with_bearer(&operator_token, GetKpisRequest::default())?)
+        .await
+        .expect_err("not allowed");
+    assert_eq!(refused.code(), Code::PermissionDenied, "{refused:?}");
+
+    // The gateway's token replayed by another workload is refused the same way.
+    let refused = as_operator
+        .get_kpis(with_bearer(&token, GetKpisRequest::default())?)
+        .await
+        .expect_err("replayed");
+    assert_eq!(refused.code(), Code::PermissionDenied, "{refused:?}");
+
+    // A token from another root key.
+    let foreign = mesh_core::capability::CapabilityMinter::new(
+        mesh_core::capability::RootKey::generate(mesh.state.root_key.key_id()),
+        Duration::from_secs(60),
+    )
+    .mint("intruder", &[WAREHOUSE_READ], now)?;
+    let forged = narrowed(
+        &mesh,
+        &foreign,
+        "gateway",
+        "warehouse",
+        WAREHOUSE_GET_KPIS,
+        now,
+    )?;
+    let refused = warehouse
+        .get_kpis(with_bearer(&forged, GetKpisRequest::default())?)
+        .await
+        .expect_err("forged");
+    assert_eq!(refused.code(), Code::Unauthenticated, "{refused:?}");
+    mesh.stop().await;
+    Ok(())
+}
+
+/// A channel whose TLS trusts the mesh CA but presents no client certificate.
+fn without_client_certificate(mesh: &TestMesh) -> anyhow::Result<Channel> {
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_file_iter(mesh.state.tls_files("operator").ca)? {
+        roots.add(cert?)?;
+    }
+    let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    let config = Arc::new(config);
+    let connector = tower::service_fn(move |uri: http::Uri| {
+        let config = config.clone();
+        async move {
+            let tcp = tokio::net::TcpStream::connect(("127.0.0.1", uri.port_u16().unwrap_or(443)))
+                .await?;
+            let stream = tokio_rustls::TlsConnector::from(config)
+                .connect(ServerName::try_from("localhost")?, tcp)
+                .await?;
+            Ok::<_, Box<dyn std::error::Error + Send + Sync>>(TokioIo::new(stream))
+        }
+    });
+    let endpoint = tonic::transport::Endpoint::from_shared(format!(
+        "http://localhost:{}",
+        mesh.addresses.warehouse.port()
+    ))?;
+    Ok(endpoint.connect_with_connector_lazy(connector))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn handshakes_without_a_mesh_certificate_are_refused() -> anyhow::Result<()> {
+    let mesh = TestMesh::start().await?;
+    let now = SystemTime::now();
+    let capability = mesh.mint(&[WAREHOUSE_READ], now)?;
+    let token = narrowed(
+        &mesh,
+        &capability,
+        "gateway",
+        "warehouse",
+        WAREHOUSE_GET_KPIS,
+        now,
+    )?;
+
+    let mut anonymous = WarehouseServiceClient::new(without_client_certificate(&mesh)?);
+    let refused = anonymous
+        .get_kpis(with_bearer(&token, GetKpisRequest::default())?)
+        .await
+        .expect_err("no client cert");
+    assert!(
+        matches!(
+            refused.code(),
+            Code::Unavailable | Code::Unknown | Code::Cancelled
+        ),
+        "{refused:?}"
+    );
+
+    // A certificate naming the gateway, but signed by another CA.
+    let other_ca = DevCa::generate("another CA")?;
+    let dir = tempfile::tempdir()?;
+    let files = TlsFiles {
+        ca: mesh.state.tls_files("gateway").ca,
+        cert: dir.path().join("gateway.pem"),
+        key: dir.path().join("gateway.key.pem"),
+    };
+    other_ca
+        .issue(&mesh.id("gateway"), &["gateway"])?
+        .write(&files)?;
+    let mut impostor = warehouse_as(&mesh, MeshTls::load(files)?)?;
+    let refused = impostor
+        .get_kpis(with_bearer(&token, GetKpisRequest::default())?)
+        .await
+        .expect_err("foreign CA");
+    assert!(
+        matches!(
+            refused.code(),
+            Code::Unavailable | Code::Unknown | Code::Cancelled
+        ),
+        "{refused:?}"
+    );
+    mesh.stop().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_gateway_refuses_missing_forged_foreign_and_expired_bearers() -> anyhow::Result<()> {
+    let mesh = TestMesh::start().await?;
+    let mut gateway = mesh.gateway().await?;
+    let issuer = &mesh.state.issuer;
+    let good = mesh.claims();
+
+    let ok = gateway
+        .get_kpis(with_bearer(&issuer.sign(&good)?, PublicGetKpis::default())?)
+        .await?;
+    assert!(ok.get_ref().kpis.is_some(), "control call succeeds");
+
+    let refused = gateway
+        .get_kpis(PublicGetKpis::default())
+        .await
+        .expect_err("no bearer");
+    assert_eq!(
+        (refused.code(), refused.message()),
+        (Code::Unauthenticated, "missing bearer token")
+    );
+
+    let unsigned = {
+        use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+        let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
+        format!(
+            "{header}.{}.",
+            URL_SAFE_NO_PAD.encode(serde_json::to_vec(&good)?)
+        )
+    };
+    let cases: Vec<(&str, String)> = vec![
+        ("alg none", unsigned),
+        (
+            "wrong issuer",
+            issuer.sign(&DevClaims {
+                iss: "https://elsewhere.test".into(),
+                ..good.clone()
+            })?,
+        ),
+        (
+            "wrong audience",
+            issuer.sign(&DevClaims {
+                aud: "another-app".into(),
+                ..good.clone()
+            })?,
+        ),
+        (
+            "expired",
+            issuer.sign(&DevClaims {
+                iat: good.iat - 7200,
+                exp: good.iat - 3600,
+                ..good.clone()
+            })?,
+        ),
+        ("another issuer's key", DevIssuer::generate()?.sign(&good)?),
+    ];
+    for (case, token) in cases {
+        let refused = gateway
+            .get_kpis(with_bearer(&token, PublicGetKpis::default())?)
+            .await
+            .expect_err(case);
+        assert_eq!(refused.code(), Code::Unauthenticated, "{case}: {refused:?}");
+    }
+
+    // Authenticated, but without the scope the method needs.
+    let reader = issuer.sign(&DevClaims {
+        scope: "forecasts:read".into(),
+        ..good.clone()
+    })?;
+    let refused = gateway
+        .list_audit_logs(with_bearer(&reader, ListAuditLogsRequest::default())?)
+        .await
+        .expect_err("scope");
+    assert_eq!(refused.code(), Code::PermissionDenied, "{refused:?}");
+
+    // Bad arguments are the caller's fault, said plainly.
+    let refused = gateway
+        .get_kpis(with_bearer(
+            &issuer.sign(&good)?,
+            PublicGetKpis { window_days: -3 },
+        )?)
+        .await
+        .expect_err("negative window");
+    assert_eq!(refused.code(), Code::InvalidArgument, "{refused:?}");
+    mesh.stop().await;
+    Ok(())
+}
