@@ -13,9 +13,8 @@ pub mod service;
 
 use mesh_core::{
     CancellationToken,
-    capability::AuthorizeLayer,
     client::channel,
-    server::{Listeners, ServeSetup, serve},
+    server::{Listeners, serve},
 };
 use proto::{
     forecaster::forecaster_service_server::ForecasterServiceServer,
@@ -34,17 +33,22 @@ pub async fn run(
     listeners: Listeners,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let tls = config.mesh.load_tls()?;
+    let setup = config.mesh.serve_setup(
+        "forecaster",
+        service::GRPC_SERVICE,
+        ALLOWED_CALLERS,
+        service::required_operation,
+    )?;
     let me = config.mesh.id_of("forecaster");
     let warehouse = channel(
         &config.warehouse_address,
-        tls.clone(),
+        setup.tls.clone(),
         me.clone(),
         config.mesh.id_of("warehouse"),
     )?;
     let store = channel(
         &config.store_address,
-        tls.clone(),
+        setup.tls.clone(),
         me,
         config.mesh.id_of("store"),
     )?;
@@ -52,20 +56,6 @@ pub async fn run(
         WarehouseServiceClient::new(warehouse),
         StoreServiceClient::new(store),
     );
-    let authorize = AuthorizeLayer::new(
-        "forecaster",
-        ALLOWED_CALLERS
-            .iter()
-            .map(|caller| config.mesh.id_of(caller)),
-        config.mesh.verifier()?,
-        service::required_operation,
-    );
-    let setup = ServeSetup {
-        grpc_service: service::GRPC_SERVICE,
-        tls,
-        tls_reload: config.mesh.tls_reload_period(),
-        authorize,
-    };
     serve(
         setup,
         tonic::service::Routes::new(ForecasterServiceServer::new(service)),

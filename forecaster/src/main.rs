@@ -1,34 +1,16 @@
 //! `forecaster`: serves forecasts over mTLS gRPC.
 
-use std::{collections::HashMap, net::SocketAddr};
-
-use mesh_core::{CancellationToken, server::Listeners, telemetry};
-use tokio::net::TcpListener;
+use mesh_core::binary::{Binary, BoxError};
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let env: HashMap<String, String> = std::env::vars().collect();
-    let telemetry = telemetry::init(
-        "forecaster",
-        env.get("OTEL_EXPORTER_OTLP_ENDPOINT").map(String::as_str),
-    )?;
-    let config = forecaster::Config::from_env(&env)?;
-    let grpc: SocketAddr = env
-        .get("FORECASTER_LISTEN")
-        .map_or("0.0.0.0:50053", String::as_str)
-        .parse()?;
-    let health: SocketAddr = env
-        .get("FORECASTER_HEALTH_LISTEN")
-        .map_or("0.0.0.0:51053", String::as_str)
-        .parse()?;
-    let listeners = Listeners {
-        grpc: TcpListener::bind(grpc).await?,
-        health: TcpListener::bind(health).await?,
+async fn main() -> Result<(), BoxError> {
+    let binary = Binary {
+        name: "forecaster",
+        prefix: forecaster::Config::PREFIX,
+        grpc_listen: "0.0.0.0:50053",
+        health_listen: "0.0.0.0:51053",
     };
-    tracing::info!(%grpc, %health, "forecaster listening");
-    let shutdown = CancellationToken::new();
-    tokio::spawn(mesh_core::server::cancel_on_signal(shutdown.clone()));
-    let result = forecaster::run(config, listeners, shutdown).await;
-    tokio::task::spawn_blocking(move || telemetry.shutdown()).await?;
-    result
+    binary
+        .run(forecaster::Config::from_env, forecaster::run)
+        .await
 }

@@ -9,7 +9,7 @@ use std::{
 };
 
 use mesh_core::{
-    capability::{CapabilityMinter, Right},
+    capability::{CapabilityMinter, rights::STORE_WRITE},
     client::{MeshChannel, with_capability},
 };
 use proto::store::{AppendAuditEntryRequest, AuditEntry, store_service_client::StoreServiceClient};
@@ -19,10 +19,6 @@ const ATTEMPTS: [Duration; 3] = [
     Duration::from_millis(200),
     Duration::from_secs(1),
 ];
-const STORE_WRITE: Right = Right {
-    service: "store",
-    operation: "write",
-};
 
 /// Writes audit entries to the store on the gateway's own authority.
 #[derive(Clone, Debug)]

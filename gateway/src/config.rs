@@ -133,3 +133,64 @@ impl Config {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        let base = [
+            ("GATEWAY_TLS_CA", "/certs/ca.pem"),
+            ("GATEWAY_TLS_CERT", "/certs/gateway.pem"),
+            ("GATEWAY_TLS_KEY", "/certs/gateway.key.pem"),
+            ("GATEWAY_ROOT_KEY", "00"),
+            ("GATEWAY_OIDC_ISSUER", "https://issuer.test"),
+            ("GATEWAY_OIDC_AUDIENCE", "forecast-mesh"),
+            ("GATEWAY_OIDC_JWKS_PATH", "/oidc/jwks.json"),
+            ("UNRELATED", "ignored"),
+        ];
+        base.iter()
+            .chain(pairs)
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_fill_what_the_environment_leaves_out() -> Result<(), ConfigError> {
+        let config = Config::from_env(&env(&[]))?;
+        assert_eq!(
+            config.oidc.algorithms,
+            vec![Algorithm::EdDSA, Algorithm::RS256, Algorithm::ES256]
+        );
+        assert_eq!(config.capability_ttl, Duration::from_secs(60));
+        assert_eq!(config.warehouse_address, "warehouse:50052");
+        assert_eq!(config.mesh.trust_domain, "forecast-mesh.local");
+        assert_eq!(config.cors_origins.len(), 2);
+        assert!(
+            !format!("{config:?}").contains("GATEWAY_ROOT_KEY=00"),
+            "the secret is redacted"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn shared_secret_algorithms_and_unknown_names_are_refused() {
+        for algorithms in ["HS256", "EdDSA,HS512", "RS999"] {
+            let result = Config::from_env(&env(&[("GATEWAY_OIDC_ALGORITHMS", algorithms)]));
+            assert!(
+                matches!(result, Err(ConfigError::Invalid { .. })),
+                "{algorithms}: {result:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn missing_required_settings_are_named() {
+        let mut partial = env(&[]);
+        partial.remove("GATEWAY_OIDC_ISSUER");
+        let error = Config::from_env(&partial)
+            .expect_err("issuer is required")
+            .to_string();
+        assert!(error.contains("oidc_issuer"), "{error}");
+    }
+}

@@ -1,18 +1,13 @@
-//! The edge layer: authenticates the browser's bearer token, mints the
-//! capability the call tree will use, and audits the call once answered.
-//! Health and reflection are open.
+//! The edge guard: authenticates the browser's bearer token, mints the
+//! capability the call tree will use, and audits every call once answered
+//! (refusals included). Health and reflection are open.
 
-use std::{
-    future::Future,
-    pin::Pin,
-    sync::Arc,
-    task::{Context, Poll},
-    time::SystemTime,
-};
+use std::{sync::Arc, time::SystemTime};
 
-use http::{Request, Response};
+use http::Request;
 use mesh_core::{
-    capability::{Capability, CapabilityMinter, Right},
+    capability::{Capability, CapabilityMinter, Right, bearer},
+    guard::{Guard, GuardLayer, is_open},
     trace::current_trace,
 };
 use proto::store::AuditEntry;
@@ -23,128 +18,36 @@ use crate::{
     scopes,
 };
 
-const OPEN_PREFIXES: &[&str] = &[
-    "/grpc.health.v1.Health/",
-    "/grpc.reflection.v1.",
-    "/grpc.reflection.v1alpha.",
-];
 const ANONYMOUS: &str = "anonymous";
 
+/// Authenticates, mints and audits every public call.
 #[derive(Debug)]
-struct Edge {
+pub struct Edge {
     validator: JwtValidator,
     minter: Arc<CapabilityMinter>,
     auditor: Auditor,
 }
 
-/// Authenticates, mints and audits every public call.
-#[derive(Clone, Debug)]
-pub struct EdgeLayer {
-    edge: Arc<Edge>,
-}
-
-impl EdgeLayer {
-    pub fn new(validator: JwtValidator, minter: Arc<CapabilityMinter>, auditor: Auditor) -> Self {
-        Self {
-            edge: Arc::new(Edge {
-                validator,
-                minter,
-                auditor,
-            }),
-        }
-    }
-}
-
-impl<S> tower::Layer<S> for EdgeLayer {
-    type Service = EdgeService<S>;
-
-    fn layer(&self, inner: S) -> Self::Service {
-        EdgeService {
-            inner,
-            edge: self.edge.clone(),
-        }
-    }
-}
-
-/// The service [`EdgeLayer`] makes.
-#[derive(Clone, Debug)]
-pub struct EdgeService<S> {
-    inner: S,
-    edge: Arc<Edge>,
-}
-
-impl<S, ReqBody, ResBody> tower::Service<Request<ReqBody>> for EdgeService<S>
-where
-    S: tower::Service<Request<ReqBody>, Response = Response<ResBody>> + Clone + Send + 'static,
-    S::Future: Send,
-    S::Error: Send + 'static,
-    ReqBody: Send + 'static,
-    ResBody: Default + Send + 'static,
-{
-    type Response = S::Response;
-    type Error = S::Error;
-    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
-        let method = request.uri().path().to_owned();
-        if OPEN_PREFIXES
-            .iter()
-            .any(|prefix| method.starts_with(prefix))
-        {
-            return Box::pin(inner.call(request));
-        }
-        let mut entry = AuditEntry {
-            principal: ANONYMOUS.into(),
-            method: method.clone(),
-            trace_id: current_trace().trace_id,
-            ..Default::default()
-        };
-        let edge = self.edge.clone();
-        match edge.admit(&mut request, &method) {
-            Ok(capability) => {
-                entry.principal = capability.principal().unwrap_or_else(|| ANONYMOUS.into());
-                entry.revocation_ids = capability.revocation_ids();
-                Box::pin(async move {
-                    let response = inner.call(request).await?;
-                    // A unary call that failed answers trailers-only, with the
-                    // status in the headers; otherwise it succeeded.
-                    entry.status_code = code_name(status_of(&response));
-                    edge.auditor.record(entry);
-                    Ok(response)
-                })
-            }
-            Err(status) => {
-                entry.status_code = code_name(status.code());
-                edge.auditor.record(entry);
-                Box::pin(std::future::ready(Ok(status.into_http())))
-            }
-        }
-    }
-}
-
 impl Edge {
-    fn admit<B>(
+    pub fn layer(
+        validator: JwtValidator,
+        minter: Arc<CapabilityMinter>,
+        auditor: Auditor,
+    ) -> GuardLayer<Self> {
+        GuardLayer::new(Self {
+            validator,
+            minter,
+            auditor,
+        })
+    }
+
+    fn authenticate<B>(
         &self,
         request: &mut Request<B>,
         method: &str,
     ) -> Result<Capability, tonic::Status> {
-        let token = request
-            .headers()
-            .get(http::header::AUTHORIZATION)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| {
-                value
-                    .strip_prefix("Bearer ")
-                    .or_else(|| value.strip_prefix("bearer "))
-            })
-            .ok_or(AuthError::Missing)?;
-        let claims = self.validator.validate(token.trim())?;
+        let token = bearer(request).ok_or(AuthError::Missing)?;
+        let claims = self.validator.validate(token)?;
         if let Some(scope) = scopes::required_scope(method)
             && !claims.scopes.contains(scope)
         {
@@ -167,11 +70,40 @@ impl Edge {
     }
 }
 
-fn status_of<B>(response: &Response<B>) -> tonic::Code {
-    response
-        .headers()
-        .get("grpc-status")
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.parse::<i32>().ok())
-        .map_or(tonic::Code::Ok, tonic::Code::from_i32)
+impl Guard for Edge {
+    /// The audit entry to complete with the answer; none for open methods.
+    type Ticket = Option<AuditEntry>;
+
+    fn admit<B>(&self, request: &mut Request<B>) -> Result<Self::Ticket, tonic::Status> {
+        let method = request.uri().path().to_owned();
+        if is_open(&method) {
+            return Ok(None);
+        }
+        let mut entry = AuditEntry {
+            principal: ANONYMOUS.into(),
+            method: method.clone(),
+            // The trace layer is outermost, so this is the call's own span.
+            trace_id: current_trace().trace_id,
+            ..Default::default()
+        };
+        match self.authenticate(request, &method) {
+            Ok(capability) => {
+                entry.principal = capability.principal().unwrap_or_else(|| ANONYMOUS.into());
+                entry.revocation_ids = capability.revocation_ids();
+                Ok(Some(entry))
+            }
+            Err(status) => {
+                entry.status_code = code_name(status.code());
+                self.auditor.record(entry);
+                Err(status)
+            }
+        }
+    }
+
+    fn answered(&self, ticket: Self::Ticket, code: tonic::Code) {
+        if let Some(mut entry) = ticket {
+            entry.status_code = code_name(code);
+            self.auditor.record(entry);
+        }
+    }
 }

@@ -4,7 +4,7 @@
 //! - [`config`]: settings from `GATEWAY_*`.
 //! - [`oidc`]: validating the browser's bearer token; a dev issuer.
 //! - [`scopes`]: what scopes grant, and the hashed principal.
-//! - [`edge`]: the layer that authenticates, mints the capability and audits.
+//! - [`edge`]: the guard that authenticates, mints the capability and audits.
 //! - [`audit`]: writing audit entries to the store, retried idempotently.
 //! - [`service`]: the public gRPC API, calling the internal services.
 //!
@@ -92,7 +92,7 @@ pub async fn run(
         &config.oidc.jwks_path,
         config.oidc.algorithms.clone(),
     )?;
-    let edge = edge::EdgeLayer::new(
+    let edge = edge::Edge::layer(
         validator,
         minter.clone(),
         audit::Auditor::new(upstreams.store.clone(), minter),

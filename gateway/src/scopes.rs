@@ -1,6 +1,9 @@
 //! What a user's OIDC scopes let them do, and who they are to the mesh.
 
-use mesh_core::capability::Right;
+use mesh_core::capability::{
+    Right,
+    rights::{FORECASTER_RUN, STORE_READ, STORE_WRITE, WAREHOUSE_READ},
+};
 use sha2::{Digest, Sha256};
 
 /// Reading dashboards and running forecasts (which records the run).
@@ -12,22 +15,6 @@ pub const ALL: &[&str] = &[FORECASTS_READ, AUDIT_READ];
 
 /// Returns the rights a scope grants in the capability token.
 pub fn rights_of(scope: &str) -> &'static [Right] {
-    const WAREHOUSE_READ: Right = Right {
-        service: "warehouse",
-        operation: "read",
-    };
-    const FORECASTER_RUN: Right = Right {
-        service: "forecaster",
-        operation: "run",
-    };
-    const STORE_WRITE: Right = Right {
-        service: "store",
-        operation: "write",
-    };
-    const STORE_READ: Right = Right {
-        service: "store",
-        operation: "read",
-    };
     match scope {
         FORECASTS_READ => &[WAREHOUSE_READ, FORECASTER_RUN, STORE_WRITE],
         AUDIT_READ => &[STORE_READ],

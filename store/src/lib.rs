@@ -15,8 +15,7 @@ pub mod service;
 
 use mesh_core::{
     CancellationToken,
-    capability::AuthorizeLayer,
-    server::{Listeners, ServeSetup, serve},
+    server::{Listeners, serve},
 };
 use proto::store::store_service_server::StoreServiceServer;
 
@@ -32,22 +31,13 @@ pub async fn run(
     listeners: Listeners,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let tls = config.mesh.load_tls()?;
-    let records = embedded::EmbeddedStore::open(&config.data_path).await?;
-    let authorize = AuthorizeLayer::new(
+    let setup = config.mesh.serve_setup(
         "store",
-        ALLOWED_CALLERS
-            .iter()
-            .map(|caller| config.mesh.id_of(caller)),
-        config.mesh.verifier()?,
+        service::GRPC_SERVICE,
+        ALLOWED_CALLERS,
         service::required_operation,
-    );
-    let setup = ServeSetup {
-        grpc_service: service::GRPC_SERVICE,
-        tls,
-        tls_reload: config.mesh.tls_reload_period(),
-        authorize,
-    };
+    )?;
+    let records = embedded::EmbeddedStore::open(&config.data_path).await?;
     let routes = tonic::service::Routes::new(StoreServiceServer::new(service::Store::new(records)));
     serve(setup, routes, listeners, shutdown).await?;
     Ok(())

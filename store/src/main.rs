@@ -1,34 +1,14 @@
 //! `store`: serves audit entries and forecast runs over mTLS gRPC.
 
-use std::{collections::HashMap, net::SocketAddr};
-
-use mesh_core::{CancellationToken, server::Listeners, telemetry};
-use tokio::net::TcpListener;
+use mesh_core::binary::{Binary, BoxError};
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let env: HashMap<String, String> = std::env::vars().collect();
-    let telemetry = telemetry::init(
-        "store",
-        env.get("OTEL_EXPORTER_OTLP_ENDPOINT").map(String::as_str),
-    )?;
-    let config = store::Config::from_env(&env)?;
-    let grpc: SocketAddr = env
-        .get("WAREHOUSE_LISTEN")
-        .map_or("0.0.0.0:50054", String::as_str)
-        .parse()?;
-    let health: SocketAddr = env
-        .get("WAREHOUSE_HEALTH_LISTEN")
-        .map_or("0.0.0.0:51054", String::as_str)
-        .parse()?;
-    let listeners = Listeners {
-        grpc: TcpListener::bind(grpc).await?,
-        health: TcpListener::bind(health).await?,
+async fn main() -> Result<(), BoxError> {
+    let binary = Binary {
+        name: "store",
+        prefix: store::Config::PREFIX,
+        grpc_listen: "0.0.0.0:50054",
+        health_listen: "0.0.0.0:51054",
     };
-    tracing::info!(%grpc, %health, "store listening");
-    let shutdown = CancellationToken::new();
-    tokio::spawn(mesh_core::server::cancel_on_signal(shutdown.clone()));
-    let result = store::run(config, listeners, shutdown).await;
-    tokio::task::spawn_blocking(move || telemetry.shutdown()).await?;
-    result
+    binary.run(store::Config::from_env, store::run).await
 }

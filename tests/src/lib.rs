@@ -24,7 +24,6 @@ use mesh::{
 use mesh_core::{
     capability::{Capability, CapabilityMinter, Right, RootKey},
     identity::SpiffeId,
-    server::wait_until_serving,
     tls::{MeshTls, MtlsConnector},
 };
 use proto::gateway::gateway_service_client::GatewayServiceClient;
@@ -57,14 +56,7 @@ impl TestMesh {
         };
         let local = LocalMesh::start(&state, options).await?;
         let addresses = local.addresses.clone();
-        for health in [
-            addresses.warehouse_health,
-            addresses.store_health,
-            addresses.forecaster_health,
-            addresses.gateway_health,
-        ] {
-            wait_until_serving(health, STARTUP).await?;
-        }
+        local.wait_serving(STARTUP).await?;
         Ok(Self {
             dir,
             state,

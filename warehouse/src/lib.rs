@@ -16,8 +16,7 @@ pub mod source;
 
 use mesh_core::{
     CancellationToken,
-    capability::AuthorizeLayer,
-    server::{Listeners, ServeSetup, serve},
+    server::{Listeners, serve},
 };
 use proto::warehouse::warehouse_service_server::WarehouseServiceServer;
 
@@ -33,22 +32,13 @@ pub async fn run(
     listeners: Listeners,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let tls = config.mesh.load_tls()?;
-    let source = embedded::EmbeddedWarehouse::open_or_generate(&config.data_path).await?;
-    let authorize = AuthorizeLayer::new(
+    let setup = config.mesh.serve_setup(
         "warehouse",
-        ALLOWED_CALLERS
-            .iter()
-            .map(|caller| config.mesh.id_of(caller)),
-        config.mesh.verifier()?,
+        service::GRPC_SERVICE,
+        ALLOWED_CALLERS,
         service::required_operation,
-    );
-    let setup = ServeSetup {
-        grpc_service: service::GRPC_SERVICE,
-        tls,
-        tls_reload: config.mesh.tls_reload_period(),
-        authorize,
-    };
+    )?;
+    let source = embedded::EmbeddedWarehouse::open_or_generate(&config.data_path).await?;
     let routes =
         tonic::service::Routes::new(WarehouseServiceServer::new(service::Warehouse::new(source)));
     serve(setup, routes, listeners, shutdown).await?;

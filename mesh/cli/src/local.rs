@@ -162,6 +162,23 @@ impl LocalMesh {
         })
     }
 
+    /// Waits until every service reports SERVING on its health port.
+    pub async fn wait_serving(
+        &self,
+        within: Duration,
+    ) -> Result<(), mesh_core::server::NotServing> {
+        let a = &self.addresses;
+        for health in [
+            a.warehouse_health,
+            a.store_health,
+            a.forecaster_health,
+            a.gateway_health,
+        ] {
+            mesh_core::server::wait_until_serving(health, within).await?;
+        }
+        Ok(())
+    }
+
     /// Waits until a service stops; returns its name and result. A healthy
     /// mesh only stops on shutdown.
     pub async fn wait_any(&mut self) -> Option<(&'static str, anyhow::Result<()>)> {

@@ -88,14 +88,7 @@ async fn up(dir: &std::path::Path, port: u16) -> anyhow::Result<()> {
     };
     let mut local = LocalMesh::start(&state, options).await?;
     let a = local.addresses.clone();
-    for health in [
-        a.warehouse_health,
-        a.store_health,
-        a.forecaster_health,
-        a.gateway_health,
-    ] {
-        mesh_core::server::wait_until_serving(health, Duration::from_secs(120)).await?;
-    }
+    local.wait_serving(Duration::from_secs(120)).await?;
     let token = state
         .issuer
         .token("dev-user", Duration::from_secs(12 * 3600))?;

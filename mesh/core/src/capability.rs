@@ -6,6 +6,7 @@
 //! - [`narrow`]: the block a caller appends to confine a token to one call.
 //! - [`verify`]: a receiver's authorization and the error each failure maps to.
 //! - [`call_plan`]: which downstream calls each method may make on the user's behalf.
+//! - [`rights`]: the rights the services check.
 //! - [`server_layer`] / [`client_layer`]: the tower layers that do the above per request.
 
 pub mod call_plan;
@@ -13,6 +14,7 @@ mod client_layer;
 mod keys;
 mod mint;
 mod narrow;
+pub mod rights;
 mod server_layer;
 mod verify;
 
@@ -24,7 +26,7 @@ pub use client_layer::{NarrowLayer, NarrowToCall};
 pub use keys::{KeyError, PublicKeySet, RootKey};
 pub use mint::{CapabilityMinter, Right};
 pub use narrow::{Hop, narrow};
-pub use server_layer::{AuthorizeCall, AuthorizeLayer, MethodRights};
+pub use server_layer::{Authorize, AuthorizeLayer, MethodRights, bearer};
 pub use verify::{CallFacts, CapabilityError, CapabilityVerifier};
 
 /// A verified (or freshly minted) capability token, carried in request

@@ -7,8 +7,9 @@ use std::{collections::HashMap, path::PathBuf, sync::Arc, time::Duration};
 use serde::Deserialize;
 
 use crate::{
-    capability::{CapabilityVerifier, KeyError, PublicKeySet},
+    capability::{Authorize, CapabilityVerifier, KeyError, MethodRights, PublicKeySet},
     identity::SpiffeId,
+    server::ServeSetup,
     tls::{MeshTls, TlsError, TlsFiles},
 };
 
@@ -86,6 +87,32 @@ impl MeshSettings {
     /// Returns the SPIFFE id of `service` in this mesh.
     pub fn id_of(&self, service: &str) -> SpiffeId {
         SpiffeId::workload(&self.trust_domain, &self.namespace, service)
+    }
+}
+
+impl MeshSettings {
+    /// Loads the TLS material and builds how `service` is served: only
+    /// `allowed_callers` (service names) get in, with tokens granting the
+    /// operation `rights` names for each method.
+    pub fn serve_setup(
+        &self,
+        service: &'static str,
+        grpc_service: &'static str,
+        allowed_callers: &[&str],
+        rights: MethodRights,
+    ) -> Result<ServeSetup, ConfigError> {
+        let authorize = Authorize::layer(
+            service,
+            allowed_callers.iter().map(|caller| self.id_of(caller)),
+            self.verifier()?,
+            rights,
+        );
+        Ok(ServeSetup {
+            grpc_service,
+            tls: self.load_tls()?,
+            tls_reload: self.tls_reload_period(),
+            authorize,
+        })
     }
 }
 

@@ -6,17 +6,21 @@
 //! - [`tls`]: mTLS acceptor and connector whose material reloads from disk.
 //! - [`capability`]: biscuit tokens: mint, narrow per call, authorize.
 //! - [`trace`]: W3C trace context in gRPC metadata, and server spans.
+//! - [`guard`]: the tower plumbing of a layer that admits or refuses each request.
 //! - [`telemetry`]: the global subscriber and the OTLP exporter.
 //! - [`server`]: serves a service with mTLS, authorization, health and reflection.
 //! - [`client`]: channels to other services with mTLS, narrowing and trace context.
 //! - [`config`]: the settings every service shares, from the environment.
+//! - [`binary`]: what every service binary does, so each `main.rs` is a few lines.
 
 #![forbid(unsafe_code)]
 
+pub mod binary;
 pub mod capability;
 pub mod certs;
 pub mod client;
 pub mod config;
+pub mod guard;
 pub mod identity;
 pub mod server;
 pub mod telemetry;

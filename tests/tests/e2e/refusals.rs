@@ -344,3 +344,81 @@ async fn the_gateway_refuses_missing_forged_foreign_and_expired_bearers() -> any
     mesh.stop().await;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_arguments_are_invalid_arguments_from_whichever_service_checks_them()
+-> anyhow::Result<()> {
+    use proto::gateway::{GetForecastRequest, GetHistoryRequest};
+    let mesh = TestMesh::start().await?;
+    let mut gateway = mesh.gateway().await?;
+    let token = mesh.bearer()?;
+
+    let history = gateway
+        .get_history(with_bearer(&token, GetHistoryRequest { days_back: 5000 })?)
+        .await;
+    let forecast_days = gateway
+        .get_forecast(with_bearer(
+            &token,
+            GetForecastRequest {
+                days: 400,
+                levels: vec![],
+            },
+        )?)
+        .await;
+    let forecast_level = gateway
+        .get_forecast(with_bearer(
+            &token,
+            GetForecastRequest {
+                days: 7,
+                levels: vec![1.5],
+            },
+        )?)
+        .await;
+    let page_size = gateway
+        .list_audit_logs(with_bearer(
+            &token,
+            ListAuditLogsRequest {
+                page_size: 1000,
+                page_token: String::new(),
+            },
+        )?)
+        .await;
+    let page_token = gateway
+        .list_audit_logs(with_bearer(
+            &token,
+            ListAuditLogsRequest {
+                page_size: 10,
+                page_token: "garbage".into(),
+            },
+        )?)
+        .await;
+    for (case, outcome, words) in [
+        (
+            "days_back",
+            history.map(drop),
+            "days_back must be between 1 and 3650",
+        ),
+        (
+            "horizon",
+            forecast_days.map(drop),
+            "horizon_days must be between 1 and 365",
+        ),
+        (
+            "level",
+            forecast_level.map(drop),
+            "interval levels must be between 0 and 1",
+        ),
+        (
+            "page size",
+            page_size.map(drop),
+            "page_size must be between 1 and 500",
+        ),
+        ("page token", page_token.map(drop), "invalid page_token"),
+    ] {
+        let status = outcome.expect_err(case);
+        assert_eq!(status.code(), Code::InvalidArgument, "{case}: {status:?}");
+        assert!(status.message().contains(words), "{case}: {status:?}");
+    }
+    mesh.stop().await;
+    Ok(())
+}

@@ -1,19 +1,11 @@
 use std::time::{Duration, SystemTime};
 
 use super::*;
-use crate::capability::{CapabilityMinter, Hop, Right, RootKey, call_plan::methods::*, narrow};
-
-const WAREHOUSE_READ: Right = Right {
-    service: "warehouse",
-    operation: "read",
-};
-const FORECASTER_RUN: Right = Right {
-    service: "forecaster",
-    operation: "run",
-};
-const STORE_WRITE: Right = Right {
-    service: "store",
-    operation: "write",
+use crate::capability::{
+    CapabilityMinter, Hop, RootKey,
+    call_plan::methods::*,
+    narrow,
+    rights::{FORECASTER_RUN, STORE_WRITE, WAREHOUSE_READ},
 };
 
 fn id(service: &str) -> SpiffeId {

@@ -1,0 +1,69 @@
+//! What every service binary does: telemetry, configuration from the
+//! environment, binding its two ports, running until SIGTERM or Ctrl-C, and
+//! flushing spans on the way out.
+
+use std::{collections::HashMap, future::Future, net::SocketAddr};
+
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::{
+    config::ConfigError,
+    server::{Listeners, cancel_on_signal},
+    telemetry,
+};
+
+/// Any error a binary ends with.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A service binary: its name, its environment prefix and default ports.
+#[derive(Clone, Copy, Debug)]
+pub struct Binary {
+    pub name: &'static str,
+    /// e.g. `WAREHOUSE_`: `<prefix>LISTEN` and `<prefix>HEALTH_LISTEN` override the ports.
+    pub prefix: &'static str,
+    pub grpc_listen: &'static str,
+    pub health_listen: &'static str,
+}
+
+impl Binary {
+    /// Loads the configuration with `load`, binds, and runs `run` until a signal.
+    pub async fn run<C, F, E>(
+        self,
+        load: impl FnOnce(&HashMap<String, String>) -> Result<C, ConfigError>,
+        run: impl FnOnce(C, Listeners, CancellationToken) -> F,
+    ) -> Result<(), BoxError>
+    where
+        F: Future<Output = Result<(), E>>,
+        E: Into<BoxError>,
+    {
+        let env: HashMap<String, String> = std::env::vars().collect();
+        let telemetry = telemetry::init(
+            self.name,
+            env.get("OTEL_EXPORTER_OTLP_ENDPOINT").map(String::as_str),
+        )?;
+        let config = load(&env)?;
+        let address = |key: &str, default: &str| -> Result<SocketAddr, BoxError> {
+            let value = env
+                .get(&format!("{}{key}", self.prefix))
+                .map_or(default, String::as_str);
+            value
+                .parse()
+                .map_err(|e| format!("{}{key}={value:?}: {e}", self.prefix).into())
+        };
+        let (grpc, health) = (
+            address("LISTEN", self.grpc_listen)?,
+            address("HEALTH_LISTEN", self.health_listen)?,
+        );
+        let listeners = Listeners {
+            grpc: TcpListener::bind(grpc).await?,
+            health: TcpListener::bind(health).await?,
+        };
+        tracing::info!(service = self.name, %grpc, %health, "listening");
+        let shutdown = CancellationToken::new();
+        tokio::spawn(cancel_on_signal(shutdown.clone()));
+        let result = run(config, listeners, shutdown).await.map_err(Into::into);
+        tokio::task::spawn_blocking(move || telemetry.shutdown()).await?;
+        result
+    }
+}
