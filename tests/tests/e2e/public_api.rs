@@ -41,6 +41,37 @@ async fn call(mesh: &TestMesh, token: &str, method: &str, body: &str) -> anyhow:
     Ok(serde_json::from_str(&output.stdout)?)
 }
 
+/// Reads a forecast run back from the store, as the gateway would.
+async fn recorded_run(mesh: &TestMesh, run_id: &str) -> anyhow::Result<proto::store::ForecastRun> {
+    use mesh_core::capability::{
+        Hop, call_plan::methods::STORE_LIST_FORECAST_RUNS, narrow, rights::STORE_READ,
+    };
+    use proto::store::{ListForecastRunsRequest, store_service_client::StoreServiceClient};
+    let now = std::time::SystemTime::now();
+    let (gateway, store) = (mesh.id("gateway"), mesh.id("store"));
+    let hop = Hop {
+        caller: &gateway,
+        callee: &store,
+        service: "store",
+        method: STORE_LIST_FORECAST_RUNS,
+        ttl: Duration::from_secs(30),
+    };
+    let token = narrow(&mesh.mint(&[STORE_READ], now)?, &hop, now)?.to_base64()?;
+    let mut client =
+        StoreServiceClient::new(mesh.mtls_channel(mesh.addresses.store, mesh.tls_of("gateway")?)?);
+    let runs = client
+        .list_forecast_runs(mesh_tests::with_bearer(
+            &token,
+            ListForecastRunsRequest::default(),
+        )?)
+        .await?;
+    runs.into_inner()
+        .runs
+        .into_iter()
+        .find(|run| run.id == run_id)
+        .ok_or_else(|| anyhow::anyhow!("run {run_id} not in the store"))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn buf_curl_calls_every_public_method_over_grpc_web() -> anyhow::Result<()> {
     let mesh = TestMesh::start().await?;
