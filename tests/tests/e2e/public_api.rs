@@ -117,11 +117,22 @@ async fn buf_curl_calls_every_public_method_over_grpc_web() -> anyhow::Result<()
         );
         assert!(lower <= value && value <= upper, "{point}");
     }
-    assert!(
-        !forecast["forecast"]["runId"]
-            .as_str()
-            .unwrap_or_default()
-            .is_empty()
+    let run_id = forecast["forecast"]["runId"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(!run_id.is_empty());
+    let run = recorded_run(&mesh, &run_id).await?;
+    assert_eq!(run.horizon_days, 7);
+    assert_eq!(run.points.len(), 7);
+    assert_eq!(
+        Some(run.model.as_str()),
+        forecast["forecast"]["model"].as_str()
+    );
+    assert_eq!(
+        run.principal.len(),
+        32,
+        "the run is recorded for the hashed user"
     );
 
     let dashboard = call(&mesh, &token, "GetDashboard", r#"{"forecast_days": 5}"#).await?;
