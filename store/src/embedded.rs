@@ -14,10 +14,10 @@ use rusqlite::Connection;
 
 use crate::records::{Appended, Page, PageRequest, RecordStore, StoreError};
 
-use table::Record;
+use crate::record::Record;
 
 const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS audit_entries (
+CREATE TABLE IF NOT EXISTS audit_logs (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     idempotency_key TEXT NOT NULL UNIQUE,
     body BLOB NOT NULL
@@ -111,6 +111,3 @@ impl RecordStore for EmbeddedStore {
 fn unavailable(error: rusqlite::Error) -> StoreError {
     StoreError::Unavailable(error.to_string())
 }
-
-#[cfg(test)]
-mod tests;

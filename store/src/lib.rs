@@ -3,15 +3,24 @@
 //! # Layout
 //! - [`config`]: settings from `STORE_*`.
 //! - [`records`]: the [`RecordStore`] trait, paging and the store's errors.
+//! - [`record`]: what every record type has in common, for the backends.
 //! - [`embedded`]: the default backend, a SQLite file that survives restarts.
+//! - [`postgres`]: PostgreSQL through a deadpool pool, with versioned migrations.
+//! - `testing` (feature `testing`): a PostgreSQL database per test.
 //! - [`service`]: the gRPC service and the right each method needs.
 
 #![forbid(unsafe_code)]
 
 pub mod config;
 pub mod embedded;
+pub mod postgres;
+pub mod record;
 pub mod records;
 pub mod service;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+use std::sync::Arc;
 
 use mesh_core::{
     CancellationToken,
@@ -19,7 +28,7 @@ use mesh_core::{
 };
 use proto::store::store_service_server::StoreServiceServer;
 
-pub use config::Config;
+pub use config::{Backend, Config};
 pub use records::{RecordStore, StoreError};
 
 /// The callers allowed on the store.
@@ -37,8 +46,17 @@ pub async fn run(
         ALLOWED_CALLERS,
         service::required_operation,
     )?;
-    let records = embedded::EmbeddedStore::open(&config.data_path).await?;
-    let routes = tonic::service::Routes::new(StoreServiceServer::new(service::Store::new(records)));
+    let routes = tonic::service::Routes::new(StoreServiceServer::new(service::Store::new(
+        open(&config.backend).await?,
+    )));
     serve(setup, routes, listeners, shutdown).await?;
     Ok(())
+}
+
+/// Opens the configured backend.
+pub async fn open(backend: &Backend) -> Result<Arc<dyn RecordStore>, StoreError> {
+    Ok(match backend {
+        Backend::Embedded { path } => Arc::new(embedded::EmbeddedStore::open(path).await?),
+        Backend::Postgres(settings) => Arc::new(postgres::PostgresStore::connect(settings).await?),
+    })
 }

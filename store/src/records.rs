@@ -11,6 +11,8 @@ pub enum StoreError {
     InvalidArgument(String),
     #[error("store unavailable: {0}")]
     Unavailable(String),
+    #[error("store did not answer in time: {0}")]
+    DeadlineExceeded(String),
     #[error("store operation failed: {0}")]
     Internal(String),
 }
@@ -20,6 +22,7 @@ impl From<StoreError> for tonic::Status {
         match error {
             StoreError::InvalidArgument(message) => tonic::Status::invalid_argument(message),
             StoreError::Unavailable(message) => tonic::Status::unavailable(message),
+            StoreError::DeadlineExceeded(message) => tonic::Status::deadline_exceeded(message),
             StoreError::Internal(message) => {
                 tracing::warn!(error = %message, "store operation failed");
                 tonic::Status::internal("internal error")
@@ -117,4 +120,55 @@ pub fn require_key(key: &str) -> Result<(), StoreError> {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_page_requests_are_invalid_arguments() {
+        for (size, cursor) in [
+            (-1, ""),
+            (501, ""),
+            (10, "garbage"),
+            (10, "seq:-3"),
+            (10, "seq:"),
+        ] {
+            assert!(
+                matches!(
+                    PageRequest::parse(size, cursor),
+                    Err(StoreError::InvalidArgument(_))
+                ),
+                "{size} {cursor}"
+            );
+        }
+        assert_eq!(
+            PageRequest::parse(0, "").ok(),
+            Some(PageRequest {
+                limit: DEFAULT_PAGE_SIZE,
+                before: None
+            })
+        );
+        assert_eq!(
+            PageRequest::parse(7, &cursor_after(42)).ok(),
+            Some(PageRequest {
+                limit: 7,
+                before: Some(42)
+            })
+        );
+    }
+
+    #[test]
+    fn writes_need_a_reasonable_idempotency_key() {
+        assert!(require_key("k").is_ok());
+        assert!(matches!(
+            require_key(" "),
+            Err(StoreError::InvalidArgument(_))
+        ));
+        assert!(matches!(
+            require_key(&"k".repeat(201)),
+            Err(StoreError::InvalidArgument(_))
+        ));
+    }
 }

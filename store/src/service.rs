@@ -1,5 +1,7 @@
 //! The gRPC face of the store.
 
+use std::sync::Arc;
+
 use mesh_core::capability::call_plan::methods::{
     STORE_APPEND_AUDIT_ENTRY, STORE_APPEND_FORECAST_RUN, STORE_LIST_AUDIT_ENTRIES,
     STORE_LIST_FORECAST_RUNS,
@@ -24,20 +26,25 @@ pub fn required_operation(method: &str) -> Option<&'static str> {
     }
 }
 
-/// Serves [`StoreService`] from any [`RecordStore`].
-#[derive(Debug)]
-pub struct Store<R> {
-    records: R,
+/// Serves [`StoreService`] from whichever [`RecordStore`] is configured.
+pub struct Store {
+    records: Arc<dyn RecordStore>,
 }
 
-impl<R> Store<R> {
-    pub fn new(records: R) -> Self {
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    pub fn new(records: Arc<dyn RecordStore>) -> Self {
         Self { records }
     }
 }
 
 #[tonic::async_trait]
-impl<R: RecordStore> StoreService for Store<R> {
+impl StoreService for Store {
     async fn append_audit_entry(
         &self,
         request: Request<AppendAuditEntryRequest>,

@@ -45,6 +45,11 @@ pub struct TestMesh {
 impl TestMesh {
     /// Starts the mesh with fast certificate reloads and waits on health.
     pub async fn start() -> anyhow::Result<Self> {
+        Self::start_with_store(None).await
+    }
+
+    /// Starts the mesh with the store on `store` (`None`: the embedded one).
+    pub async fn start_with_store(store: Option<store::Backend>) -> anyhow::Result<Self> {
         init_test_logs();
         let dir = tempfile::tempdir()?;
         let state = DevState::load_or_create(dir.path())?;
@@ -53,6 +58,7 @@ impl TestMesh {
             tls_reload: Duration::from_secs(1),
             data_dir: dir.path().join("data"),
             cors_origins: vec!["http://dashboard.test".into()],
+            store,
         };
         let local = LocalMesh::start(&state, options).await?;
         let addresses = local.addresses.clone();

@@ -40,6 +40,8 @@ pub struct Options {
     /// Where the warehouse and store keep their files.
     pub data_dir: PathBuf,
     pub cors_origins: Vec<String>,
+    /// The store's backend; `None` is the embedded one under `data_dir`.
+    pub store: Option<store::Backend>,
 }
 
 /// A running local mesh.
@@ -113,7 +115,12 @@ impl LocalMesh {
 
         let config = store::Config {
             mesh: mesh("store"),
-            data_path: options.data_dir.join("store.sqlite"),
+            backend: options
+                .store
+                .clone()
+                .unwrap_or_else(|| store::Backend::Embedded {
+                    path: options.data_dir.join("store.sqlite"),
+                }),
         };
         let stop = shutdown.clone();
         tasks.spawn(async move { ("store", store::run(config, store_listeners, stop).await) });

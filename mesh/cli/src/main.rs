@@ -85,6 +85,7 @@ async fn up(dir: &std::path::Path, port: u16) -> anyhow::Result<()> {
         tls_reload: Duration::from_secs(5),
         data_dir: dir.join("data"),
         cors_origins: vec!["*".into()],
+        store: None,
     };
     let mut local = LocalMesh::start(&state, options).await?;
     let a = local.addresses.clone();

@@ -1,42 +1,11 @@
 //! Append and list, written once for every record type.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
-use prost::Message;
-use proto::store::{AuditEntry, ForecastRun};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
-use crate::records::{Appended, Page, PageRequest, StoreError, cursor_after};
-
-/// A record kept in its own table.
-pub(super) trait Record: Message + Default + Send + 'static {
-    const TABLE: &'static str;
-    fn idempotency_key(&self) -> &str;
-    /// Sets the fields the store assigns.
-    fn assign(&mut self, id: String, recorded_at_unix_ms: i64);
-}
-
-impl Record for AuditEntry {
-    const TABLE: &'static str = "audit_entries";
-    fn idempotency_key(&self) -> &str {
-        &self.idempotency_key
-    }
-    fn assign(&mut self, id: String, recorded_at_unix_ms: i64) {
-        self.id = id;
-        self.recorded_at_unix_ms = recorded_at_unix_ms;
-    }
-}
-
-impl Record for ForecastRun {
-    const TABLE: &'static str = "forecast_runs";
-    fn idempotency_key(&self) -> &str {
-        &self.idempotency_key
-    }
-    fn assign(&mut self, id: String, recorded_at_unix_ms: i64) {
-        self.id = id;
-        self.recorded_at_unix_ms = recorded_at_unix_ms;
-    }
-}
+use crate::{
+    record::{Record, assign_new, decode},
+    records::{Appended, Page, PageRequest, StoreError, cursor_after},
+};
 
 /// Inserts `record` unless its key exists, in one immediate transaction, and
 /// returns the stored record either way.
@@ -61,7 +30,7 @@ pub(super) fn append<R: Record>(
             created: false,
         });
     }
-    record.assign(uuid::Uuid::new_v4().to_string(), now_unix_ms());
+    assign_new(&mut record);
     tx.execute(
         &format!(
             "INSERT INTO {} (idempotency_key, body) VALUES (?1, ?2)",
@@ -111,16 +80,6 @@ pub(super) fn list<R: Record>(
         records,
         next_cursor,
     })
-}
-
-fn decode<R: Record>(body: &[u8]) -> Result<R, StoreError> {
-    R::decode(body).map_err(|e| StoreError::Internal(format!("stored record does not decode: {e}")))
-}
-
-fn now_unix_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }
 
 fn internal(error: rusqlite::Error) -> StoreError {

@@ -4,6 +4,7 @@
 mod biscuit_samples;
 mod harness;
 mod operators;
+mod postgres_store;
 mod public_api;
 mod refusals;
 mod rotation;

@@ -1,0 +1,197 @@
+//! One contract, two backends: every test here runs against the embedded
+//! store and against PostgreSQL, and both must behave the same.
+
+use std::collections::HashSet;
+
+use proto::store::{AuditEntry, ForecastRun, ForecastRunPoint};
+use store::testing::{TestDatabase, TestResult};
+use store::{Backend, records::PageRequest};
+
+fn entry(key: &str) -> AuditEntry {
+    AuditEntry {
+        idempotency_key: key.into(),
+        principal: "p".repeat(32),
+        method: "/forecastmesh.gateway.v1.GatewayService/GetKpis".into(),
+        status_code: "OK".into(),
+        trace_id: "4bf92f3577b34da6a3ce929d0e0e4736".into(),
+        revocation_ids: vec!["ab".into(), "cd".into()],
+        ..Default::default()
+    }
+}
+
+fn run(key: &str) -> ForecastRun {
+    ForecastRun {
+        idempotency_key: key.into(),
+        principal: "p".repeat(32),
+        model: "MSTL(7)+AutoETS".into(),
+        horizon_days: 2,
+        history_points: 730,
+        trace_id: "4bf92f3577b34da6a3ce929d0e0e4736".into(),
+        points: vec![
+            ForecastRunPoint {
+                date: "2026-01-01".into(),
+                value: 1.5,
+            },
+            ForecastRunPoint {
+                date: "2026-01-02".into(),
+                value: 2.5,
+            },
+        ],
+        ..Default::default()
+    }
+}
+
+fn first_page(size: i32) -> PageRequest {
+    PageRequest::parse(size, "").expect("valid page")
+}
+
+async fn appends_are_idempotent_by_key(backend: &Backend) -> TestResult {
+    let store = store::open(backend).await?;
+    let first = store.append_audit_entry(entry("k1")).await?;
+    assert!(first.created);
+    assert!(!first.record.id.is_empty() && first.record.recorded_at_unix_ms > 0);
+    let retry = store
+        .append_audit_entry(AuditEntry {
+            method: "/changed".into(),
+            ..entry("k1")
+        })
+        .await?;
+    assert!(!retry.created);
+    assert_eq!(
+        retry.record, first.record,
+        "a retry returns the first write, unchanged"
+    );
+
+    let run_first = store.append_forecast_run(run("r1")).await?;
+    let run_retry = store.append_forecast_run(run("r1")).await?;
+    assert!(run_first.created && !run_retry.created);
+    assert_eq!(run_retry.record, run_first.record);
+    assert_eq!(
+        run_first.record.points,
+        run("r1").points,
+        "every field round-trips"
+    );
+
+    assert_eq!(
+        store
+            .list_audit_entries(first_page(50))
+            .await?
+            .records
+            .len(),
+        1
+    );
+    assert_eq!(
+        store
+            .list_forecast_runs(first_page(50))
+            .await?
+            .records
+            .len(),
+        1
+    );
+    Ok(())
+}
+
+async fn concurrent_retries_write_once(backend: &Backend) -> TestResult {
+    let store = store::open(backend).await?;
+    let attempts = (0..8).map(|_| {
+        let store = store.clone();
+        tokio::spawn(async move { store.append_audit_entry(entry("same-key")).await })
+    });
+    let results = futures::future::join_all(attempts).await;
+    let mut created = 0;
+    let mut ids = HashSet::new();
+    for result in results {
+        let appended = result??;
+        created += usize::from(appended.created);
+        ids.insert(appended.record.id);
+    }
+    assert_eq!(created, 1, "exactly one attempt wrote");
+    assert_eq!(ids.len(), 1, "every attempt got the same record");
+    assert_eq!(
+        store
+            .list_audit_entries(first_page(50))
+            .await?
+            .records
+            .len(),
+        1
+    );
+    Ok(())
+}
+
+async fn records_survive_reopening(backend: &Backend) -> TestResult {
+    let written = store::open(backend)
+        .await?
+        .append_audit_entry(entry("durable"))
+        .await?
+        .record;
+    let reopened = store::open(backend).await?;
+    assert_eq!(
+        reopened.list_audit_entries(first_page(50)).await?.records,
+        vec![written]
+    );
+    Ok(())
+}
+
+async fn listings_page_newest_first(backend: &Backend) -> TestResult {
+    let store = store::open(backend).await?;
+    assert_eq!(
+        store.list_audit_entries(first_page(10)).await?.next_cursor,
+        "",
+        "an empty store has one empty page"
+    );
+    for i in 0..5 {
+        store.append_audit_entry(entry(&format!("k{i}"))).await?;
+    }
+    let mut keys = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let page = store
+            .list_audit_entries(PageRequest::parse(2, &cursor)?)
+            .await?;
+        assert!(page.records.len() <= 2);
+        keys.extend(page.records.into_iter().map(|e| e.idempotency_key));
+        if page.next_cursor.is_empty() {
+            break;
+        }
+        cursor = page.next_cursor;
+    }
+    assert_eq!(keys, ["k4", "k3", "k2", "k1", "k0"]);
+    let exact = store.list_audit_entries(first_page(5)).await?;
+    assert_eq!(
+        (exact.records.len(), exact.next_cursor.as_str()),
+        (5, ""),
+        "no empty page after an exact fit"
+    );
+    Ok(())
+}
+
+/// Runs each contract test against both backends.
+macro_rules! contract {
+    ($($name:ident),* $(,)?) => {
+        mod embedded {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() -> super::TestResult {
+                    let dir = tempfile::tempdir()?;
+                    super::$name(&store::Backend::Embedded { path: dir.path().join("store.sqlite") }).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() -> super::TestResult {
+                    let database = super::TestDatabase::create().await?;
+                    super::$name(&database.backend()).await
+                }
+            )*
+        }
+    };
+}
+
+contract!(
+    appends_are_idempotent_by_key,
+    concurrent_retries_write_once,
+    records_survive_reopening,
+    listings_page_newest_first
+);
