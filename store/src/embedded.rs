@@ -92,6 +92,14 @@ impl RecordStore for EmbeddedStore {
         self.append(entry).await
     }
 
+    async fn append_audit_entries(
+        &self,
+        entries: Vec<AuditEntry>,
+    ) -> Result<Vec<Appended<AuditEntry>>, StoreError> {
+        self.run(move |connection| table::append_all(connection, entries))
+            .await
+    }
+
     async fn list_audit_entries(&self, page: PageRequest) -> Result<Page<AuditEntry>, StoreError> {
         self.list(page).await
     }

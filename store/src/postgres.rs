@@ -6,7 +6,10 @@
 
 mod migrations;
 
-use std::time::Duration;
+use std::{
+    collections::{HashMap, HashSet},
+    time::Duration,
+};
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, PoolError, RecyclingMethod, Runtime};
 use proto::store::{AuditEntry, ForecastRun};
@@ -87,43 +90,81 @@ impl PostgresStore {
         Ok(store)
     }
 
-    async fn append<R: Record>(&self, mut record: R) -> Result<Appended<R>, StoreError> {
-        let client = self.pool.get().await.map_err(pool_error)?;
-        assign_new(&mut record);
+    async fn append<R: Record>(&self, record: R) -> Result<Appended<R>, StoreError> {
+        let mut appended = self.append_all(vec![record]).await?;
+        appended
+            .pop()
+            .ok_or_else(|| StoreError::Internal("append returned nothing".into()))
+    }
+
+    /// Inserts every record whose key is new with one statement, in one
+    /// transaction, and returns what is stored for each, in order.
+    async fn append_all<R: Record>(
+        &self,
+        mut records: Vec<R>,
+    ) -> Result<Vec<Appended<R>>, StoreError> {
+        records.iter_mut().for_each(assign_new);
+        let mut client = self.pool.get().await.map_err(pool_error)?;
+        let tx = client.transaction().await.map_err(database_error)?;
+        let ids: Vec<&str> = records.iter().map(Record::id).collect();
+        let keys: Vec<&str> = records.iter().map(Record::idempotency_key).collect();
+        let times: Vec<i64> = records.iter().map(Record::recorded_at_unix_ms).collect();
+        let bodies: Vec<Vec<u8>> = records
+            .iter()
+            .map(|record| record.encode_to_vec())
+            .collect();
         let insert = format!(
-            "INSERT INTO {} (id, idempotency_key, recorded_at_unix_ms, body) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (idempotency_key) DO NOTHING RETURNING seq",
+            "INSERT INTO {} (id, idempotency_key, recorded_at_unix_ms, body)
+             SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bytea[])
+             ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
             R::TABLE
         );
-        let inserted = client
-            .query_opt(
-                &insert,
-                &[
-                    &record.id(),
-                    &record.idempotency_key(),
-                    &record.recorded_at_unix_ms(),
-                    &record.encode_to_vec(),
-                ],
-            )
+        let inserted: HashSet<String> = tx
+            .query(&insert, &[&ids, &keys, &times, &bodies])
             .await
-            .map_err(database_error)?;
-        if inserted.is_some() {
-            return Ok(Appended {
-                record,
-                created: true,
-            });
+            .map_err(database_error)?
+            .iter()
+            .map(|row| row.get(0))
+            .collect();
+        // Keys written before (or earlier in this batch): return the first record.
+        let written_before: Vec<&str> = records
+            .iter()
+            .filter(|r| !inserted.contains(r.id()))
+            .map(Record::idempotency_key)
+            .collect();
+        let select = format!(
+            "SELECT idempotency_key, body FROM {} WHERE idempotency_key = ANY($1)",
+            R::TABLE
+        );
+        let mut stored: HashMap<String, Vec<u8>> = HashMap::new();
+        if !written_before.is_empty() {
+            for row in tx
+                .query(&select, &[&written_before])
+                .await
+                .map_err(database_error)?
+            {
+                stored.insert(row.get(0), row.get(1));
+            }
         }
-        // The key was written before (or by a concurrent retry, which ON
-        // CONFLICT waited for): return that first record.
-        let select = format!("SELECT body FROM {} WHERE idempotency_key = $1", R::TABLE);
-        let row = client
-            .query_one(&select, &[&record.idempotency_key()])
-            .await
-            .map_err(database_error)?;
-        Ok(Appended {
-            record: decode(row.get::<_, &[u8]>(0))?,
-            created: false,
-        })
+        tx.commit().await.map_err(database_error)?;
+        records
+            .into_iter()
+            .map(|record| {
+                if inserted.contains(record.id()) {
+                    return Ok(Appended {
+                        record,
+                        created: true,
+                    });
+                }
+                let body = stored
+                    .get(record.idempotency_key())
+                    .ok_or_else(|| StoreError::Internal("a conflicting record vanished".into()))?;
+                Ok(Appended {
+                    record: decode(body)?,
+                    created: false,
+                })
+            })
+            .collect()
     }
 
     async fn list<R: Record>(&self, page: PageRequest) -> Result<Page<R>, StoreError> {
@@ -167,6 +208,13 @@ impl RecordStore for PostgresStore {
         entry: AuditEntry,
     ) -> Result<Appended<AuditEntry>, StoreError> {
         self.append(entry).await
+    }
+
+    async fn append_audit_entries(
+        &self,
+        entries: Vec<AuditEntry>,
+    ) -> Result<Vec<Appended<AuditEntry>>, StoreError> {
+        self.append_all(entries).await
     }
 
     async fn list_audit_entries(&self, page: PageRequest) -> Result<Page<AuditEntry>, StoreError> {

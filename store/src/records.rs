@@ -55,6 +55,8 @@ pub struct PageRequest {
 }
 
 pub const MAX_PAGE_SIZE: i32 = 500;
+/// The most entries one batch append takes.
+pub const MAX_BATCH: usize = 1000;
 pub const DEFAULT_PAGE_SIZE: u32 = 50;
 
 impl PageRequest {
@@ -98,6 +100,12 @@ pub trait RecordStore: Send + Sync + 'static {
         &self,
         entry: AuditEntry,
     ) -> Result<Appended<AuditEntry>, StoreError>;
+    /// Appends `entries` in one transaction, each idempotent by its key;
+    /// returns what is stored for each, in order.
+    async fn append_audit_entries(
+        &self,
+        entries: Vec<AuditEntry>,
+    ) -> Result<Vec<Appended<AuditEntry>>, StoreError>;
     async fn list_audit_entries(&self, page: PageRequest) -> Result<Page<AuditEntry>, StoreError>;
     /// Appends `run` unless its idempotency key exists; returns the stored run.
     async fn append_forecast_run(

@@ -3,24 +3,27 @@
 use std::sync::Arc;
 
 use mesh_core::capability::call_plan::methods::{
-    STORE_APPEND_AUDIT_ENTRY, STORE_APPEND_FORECAST_RUN, STORE_LIST_AUDIT_ENTRIES,
-    STORE_LIST_FORECAST_RUNS,
+    STORE_APPEND_AUDIT_ENTRIES, STORE_APPEND_AUDIT_ENTRY, STORE_APPEND_FORECAST_RUN,
+    STORE_LIST_AUDIT_ENTRIES, STORE_LIST_FORECAST_RUNS,
 };
 use proto::store::{
-    AppendAuditEntryRequest, AppendAuditEntryResponse, AppendForecastRunRequest,
-    AppendForecastRunResponse, ListAuditEntriesRequest, ListAuditEntriesResponse,
-    ListForecastRunsRequest, ListForecastRunsResponse, store_service_server::StoreService,
+    AppendAuditEntriesRequest, AppendAuditEntriesResponse, AppendAuditEntryRequest,
+    AppendAuditEntryResponse, AppendForecastRunRequest, AppendForecastRunResponse,
+    ListAuditEntriesRequest, ListAuditEntriesResponse, ListForecastRunsRequest,
+    ListForecastRunsResponse, store_service_server::StoreService,
 };
 use tonic::{Request, Response, Status};
 
-use crate::records::{PageRequest, RecordStore, require_key};
+use crate::records::{MAX_BATCH, PageRequest, RecordStore, require_key};
 
 pub const GRPC_SERVICE: &str = "forecastmesh.store.v1.StoreService";
 
 /// Returns the right each method needs.
 pub fn required_operation(method: &str) -> Option<&'static str> {
     match method {
-        STORE_APPEND_AUDIT_ENTRY | STORE_APPEND_FORECAST_RUN => Some("write"),
+        STORE_APPEND_AUDIT_ENTRY | STORE_APPEND_AUDIT_ENTRIES | STORE_APPEND_FORECAST_RUN => {
+            Some("write")
+        }
         STORE_LIST_AUDIT_ENTRIES | STORE_LIST_FORECAST_RUNS => Some("read"),
         _ => None,
     }
@@ -59,6 +62,34 @@ impl StoreService for Store {
             entry: Some(appended.record),
             created: appended.created,
         }))
+    }
+
+    async fn append_audit_entries(
+        &self,
+        request: Request<AppendAuditEntriesRequest>,
+    ) -> Result<Response<AppendAuditEntriesResponse>, Status> {
+        let entries = request.into_inner().entries;
+        if entries.is_empty() || entries.len() > MAX_BATCH {
+            return Err(Status::invalid_argument(format!(
+                "a batch holds 1 to {MAX_BATCH} entries, got {}",
+                entries.len()
+            )));
+        }
+        for (index, entry) in entries.iter().enumerate() {
+            require_key(&entry.idempotency_key)
+                .map_err(|e| Status::invalid_argument(format!("entry {index}: {e}")))?;
+        }
+        let results = self
+            .records
+            .append_audit_entries(entries)
+            .await?
+            .into_iter()
+            .map(|appended| AppendAuditEntryResponse {
+                entry: Some(appended.record),
+                created: appended.created,
+            })
+            .collect();
+        Ok(Response::new(AppendAuditEntriesResponse { results }))
     }
 
     async fn list_audit_entries(

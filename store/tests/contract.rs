@@ -165,6 +165,45 @@ async fn listings_page_newest_first(backend: &Backend) -> TestResult {
     Ok(())
 }
 
+async fn batches_append_in_order_and_respect_keys(backend: &Backend) -> TestResult {
+    let store = store::open(backend).await?;
+    let before = store.append_audit_entry(entry("old")).await?.record;
+    let batch = vec![
+        entry("a"),
+        entry("old"),
+        entry("b"),
+        AuditEntry {
+            method: "/dup".into(),
+            ..entry("a")
+        },
+    ];
+    let results = store.append_audit_entries(batch).await?;
+    let summary: Vec<(&str, bool)> = results
+        .iter()
+        .map(|r| (r.record.idempotency_key.as_str(), r.created))
+        .collect();
+    assert_eq!(
+        summary,
+        [("a", true), ("old", false), ("b", true), ("a", false)]
+    );
+    assert_eq!(
+        results[1].record, before,
+        "a key written before returns that record"
+    );
+    assert_eq!(
+        results[3].record, results[0].record,
+        "a key repeated in the batch returns its first record"
+    );
+    let listed = store.list_audit_entries(first_page(50)).await?.records;
+    let keys: Vec<&str> = listed.iter().map(|e| e.idempotency_key.as_str()).collect();
+    assert_eq!(
+        keys,
+        ["b", "a", "old"],
+        "three rows, newest first, in batch order"
+    );
+    Ok(())
+}
+
 /// Runs each contract test against both backends.
 macro_rules! contract {
     ($($name:ident),* $(,)?) => {
@@ -191,6 +230,7 @@ macro_rules! contract {
 
 contract!(
     appends_are_idempotent_by_key,
+    batches_append_in_order_and_respect_keys,
     concurrent_retries_write_once,
     records_survive_reopening,
     listings_page_newest_first

@@ -1,6 +1,6 @@
 //! Append and list, written once for every record type.
 
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
 use crate::{
     record::{Record, assign_new, decode},
@@ -11,18 +11,42 @@ use crate::{
 /// returns the stored record either way.
 pub(super) fn append<R: Record>(
     connection: &mut Connection,
-    mut record: R,
+    record: R,
 ) -> Result<Appended<R>, StoreError> {
+    let mut appended = append_all(connection, vec![record])?;
+    appended
+        .pop()
+        .ok_or_else(|| StoreError::Internal("append returned nothing".into()))
+}
+
+/// Inserts each record whose key does not exist yet, all in one immediate
+/// transaction, and returns what is stored for each, in order.
+pub(super) fn append_all<R: Record>(
+    connection: &mut Connection,
+    records: Vec<R>,
+) -> Result<Vec<Appended<R>>, StoreError> {
     let tx = connection
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(internal)?;
+    let appended = records
+        .into_iter()
+        .map(|record| insert_one(&tx, record))
+        .collect::<Result<Vec<_>, _>>()?;
+    tx.commit().map_err(internal)?;
+    Ok(appended)
+}
+
+fn insert_one<R: Record>(tx: &Transaction<'_>, mut record: R) -> Result<Appended<R>, StoreError> {
     let existing: Option<Vec<u8>> = tx
-        .query_row(
-            &format!("SELECT body FROM {} WHERE idempotency_key = ?1", R::TABLE),
-            [record.idempotency_key()],
-            |row| row.get(0),
-        )
-        .optional()
+        .prepare_cached(&format!(
+            "SELECT body FROM {} WHERE idempotency_key = ?1",
+            R::TABLE
+        ))
+        .and_then(|mut select| {
+            select
+                .query_row([record.idempotency_key()], |row| row.get(0))
+                .optional()
+        })
         .map_err(internal)?;
     if let Some(body) = existing {
         return Ok(Appended {
@@ -31,15 +55,14 @@ pub(super) fn append<R: Record>(
         });
     }
     assign_new(&mut record);
-    tx.execute(
-        &format!(
-            "INSERT INTO {} (idempotency_key, body) VALUES (?1, ?2)",
-            R::TABLE
-        ),
-        params![record.idempotency_key(), record.encode_to_vec()],
-    )
+    tx.prepare_cached(&format!(
+        "INSERT INTO {} (idempotency_key, body) VALUES (?1, ?2)",
+        R::TABLE
+    ))
+    .and_then(|mut insert| {
+        insert.execute(params![record.idempotency_key(), record.encode_to_vec()])
+    })
     .map_err(internal)?;
-    tx.commit().map_err(internal)?;
     Ok(Appended {
         record,
         created: true,

@@ -11,6 +11,8 @@ pub mod methods {
         "/forecastmesh.forecaster.v1.ForecasterService/ForecastRevenue";
     pub const STORE_APPEND_AUDIT_ENTRY: &str =
         "/forecastmesh.store.v1.StoreService/AppendAuditEntry";
+    pub const STORE_APPEND_AUDIT_ENTRIES: &str =
+        "/forecastmesh.store.v1.StoreService/AppendAuditEntries";
     pub const STORE_LIST_AUDIT_ENTRIES: &str =
         "/forecastmesh.store.v1.StoreService/ListAuditEntries";
     pub const STORE_APPEND_FORECAST_RUN: &str =
