@@ -92,11 +92,8 @@ pub async fn run(
         &config.oidc.jwks_path,
         config.oidc.algorithms.clone(),
     )?;
-    let edge = edge::Edge::layer(
-        validator,
-        minter.clone(),
-        audit::Auditor::new(upstreams.store.clone(), minter),
-    );
+    let (auditor, audit_writer) = audit::Auditor::start(upstreams.store.clone(), minter.clone());
+    let edge = edge::Edge::layer(validator, minter, auditor);
 
     let (reporter, health) = tonic_health::server::health_reporter();
     let (reflection_v1, reflection_v1alpha) =
@@ -124,7 +121,16 @@ pub async fn run(
     reporter
         .set_service_status(service::GRPC_SERVICE, ServingStatus::Serving)
         .await;
-    tokio::try_join!(public, probes)?;
+    let served = tokio::try_join!(public, probes);
+    // The servers, and with them every auditor, are gone: the writer flushes
+    // what is queued and ends.
+    if tokio::time::timeout(std::time::Duration::from_secs(10), audit_writer)
+        .await
+        .is_err()
+    {
+        tracing::error!("audit writer did not finish flushing within 10 s");
+    }
+    served?;
     Ok(())
 }
 

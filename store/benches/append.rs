@@ -26,7 +26,11 @@ fn entries(run: &str) -> Vec<AuditEntry> {
         .collect()
 }
 
-async fn rows_per_second(store: &dyn RecordStore, run: &str, batched: bool) -> Result<f64, store::StoreError> {
+async fn rows_per_second(
+    store: &dyn RecordStore,
+    run: &str,
+    batched: bool,
+) -> Result<f64, store::StoreError> {
     let entries = entries(run);
     let started = Instant::now();
     if batched {
@@ -41,7 +45,10 @@ async fn rows_per_second(store: &dyn RecordStore, run: &str, batched: bool) -> R
     Ok(ROWS as f64 / started.elapsed().as_secs_f64())
 }
 
-async fn measure(name: &str, backend: &Backend) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+async fn measure(
+    name: &str,
+    backend: &Backend,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let store = store::open(backend).await?;
     // Warm up the connection, statements and file before measuring.
     rows_per_second(store.as_ref(), "warm", true).await?;
@@ -57,7 +64,13 @@ async fn measure(name: &str, backend: &Backend) -> Result<(), Box<dyn std::error
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let dir = tempfile::tempdir()?;
-    measure("embedded", &Backend::Embedded { path: dir.path().join("bench.sqlite") }).await?;
+    measure(
+        "embedded",
+        &Backend::Embedded {
+            path: dir.path().join("bench.sqlite"),
+        },
+    )
+    .await?;
     let database = TestDatabase::create().await?;
     measure("postgres", &database.backend()).await?;
     Ok(())

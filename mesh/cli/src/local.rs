@@ -48,7 +48,10 @@ pub struct Options {
 #[derive(Debug)]
 pub struct LocalMesh {
     pub addresses: Addresses,
+    /// Stops the internal services.
     pub shutdown: CancellationToken,
+    /// Stops the gateway, which goes first so its audit queue reaches the store.
+    edge_shutdown: CancellationToken,
     tasks: JoinSet<(&'static str, anyhow::Result<()>)>,
 }
 
@@ -154,7 +157,8 @@ impl LocalMesh {
             store_address: format!("localhost:{}", store.port()),
             cors_origins: options.cors_origins.clone(),
         };
-        let stop = shutdown.clone();
+        let edge_shutdown = CancellationToken::new();
+        let stop = edge_shutdown.clone();
         tasks.spawn(async move {
             (
                 "gateway",
@@ -165,6 +169,7 @@ impl LocalMesh {
         Ok(Self {
             addresses,
             shutdown,
+            edge_shutdown,
             tasks,
         })
     }
@@ -195,8 +200,15 @@ impl LocalMesh {
         }
     }
 
-    /// Cancels every service and waits for them to stop.
+    /// Stops the gateway (which flushes its audit queue to the store), then
+    /// the internal services, and waits for all of them.
     pub async fn stop(mut self) {
+        self.edge_shutdown.cancel();
+        while let Some(stopped) = self.tasks.join_next().await {
+            if matches!(stopped, Ok(("gateway", _)) | Err(_)) {
+                break;
+            }
+        }
         self.shutdown.cancel();
         while self.tasks.join_next().await.is_some() {}
     }

@@ -69,3 +69,30 @@ async fn audits_and_forecast_runs_land_in_postgresql() -> anyhow::Result<()> {
     mesh.stop().await;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stopping_the_mesh_loses_no_queued_audit_entry() -> anyhow::Result<()> {
+    use proto::gateway::GetTelemetryStatusRequest;
+    let database = TestDatabase::create()
+        .await
+        .map_err(|e| anyhow::anyhow!(e))?;
+    let mesh = TestMesh::start_with_store(Some(database.backend())).await?;
+    let token = mesh.bearer()?;
+    let mut gateway = mesh.gateway().await?;
+    const CALLS: i64 = 50;
+    for _ in 0..CALLS {
+        gateway
+            .get_telemetry_status(with_bearer(&token, GetTelemetryStatusRequest {})?)
+            .await?;
+    }
+    // Stop at once: entries still queued in the gateway must reach the store.
+    mesh.stop().await;
+    let (client, connection) = tokio_postgres::connect(database.url(), NoTls).await?;
+    tokio::spawn(connection);
+    let audited: i64 = client
+        .query_one("SELECT count(*) FROM audit_logs", &[])
+        .await?
+        .get(0);
+    assert_eq!(audited, CALLS, "every call is in the audit log");
+    Ok(())
+}
