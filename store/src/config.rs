@@ -33,6 +33,7 @@ struct Own {
     pool_wait_ms: Option<u64>,
     connect_timeout_ms: Option<u64>,
     statement_timeout_ms: Option<u64>,
+    database_ca_file: Option<PathBuf>,
 }
 
 fn default_data_path() -> PathBuf {
@@ -60,6 +61,7 @@ impl Config {
                 settings.statement_timeout = own
                     .statement_timeout_ms
                     .map_or(settings.statement_timeout, millis);
+                settings.ca_file = own.database_ca_file;
                 Backend::Postgres(settings)
             }
         };

@@ -5,16 +5,18 @@
 //! `UNAVAILABLE` or `DEADLINE_EXCEEDED` quickly instead of hanging a call.
 
 mod migrations;
+mod tls;
 
 use std::{
     collections::{HashMap, HashSet},
+    path::PathBuf,
     time::Duration,
 };
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, PoolError, RecyclingMethod, Runtime};
 use proto::store::{AuditEntry, ForecastRun};
 use secrecy::{ExposeSecret, SecretString};
-use tokio_postgres::{NoTls, error::SqlState};
+use tokio_postgres::{NoTls, config::SslMode, error::SqlState};
 
 use crate::{
     record::{Record, assign_new, decode},
@@ -33,6 +35,10 @@ pub struct PostgresSettings {
     pub connect_timeout: Duration,
     /// Longest a statement may run; the server cancels it after that.
     pub statement_timeout: Duration,
+    /// PEM roots that verify the database's certificate. With it the store
+    /// speaks TLS as the URL's `sslmode` asks, always verifying the server;
+    /// without it, it never sends a byte over unverified TLS.
+    pub ca_file: Option<PathBuf>,
 }
 
 impl PostgresSettings {
@@ -44,6 +50,7 @@ impl PostgresSettings {
             pool_wait: Duration::from_secs(2),
             connect_timeout: Duration::from_secs(2),
             statement_timeout: Duration::from_secs(5),
+            ca_file: None,
         }
     }
 }
@@ -69,13 +76,18 @@ impl PostgresStore {
                 "-c statement_timeout={}",
                 settings.statement_timeout.as_millis()
             ));
-        let manager = Manager::from_config(
-            config,
-            NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
+        let recycling = ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        };
+        let manager = match &settings.ca_file {
+            Some(ca_file) => Manager::from_config(config, tls::verifying(ca_file)?, recycling),
+            None if config.get_ssl_mode() == SslMode::Require => {
+                return Err(StoreError::InvalidArgument(
+                    "sslmode=require needs STORE_DATABASE_CA_FILE to verify the database's certificate".into(),
+                ));
+            }
+            None => Manager::from_config(config, NoTls, recycling),
+        };
         let pool = Pool::builder(manager)
             .max_size(settings.pool_max_size)
             .wait_timeout(Some(settings.pool_wait))
@@ -88,6 +100,19 @@ impl PostgresStore {
         let mut client = store.pool.get().await.map_err(pool_error)?;
         migrations::apply(&mut client).await?;
         Ok(store)
+    }
+
+    /// Returns whether this store's connections to the database are encrypted.
+    pub async fn is_encrypted(&self) -> Result<bool, StoreError> {
+        let client = self.pool.get().await.map_err(pool_error)?;
+        let row = client
+            .query_one(
+                "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+                &[],
+            )
+            .await
+            .map_err(database_error)?;
+        Ok(row.get(0))
     }
 
     async fn append<R: Record>(&self, record: R) -> Result<Appended<R>, StoreError> {

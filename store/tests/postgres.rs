@@ -137,3 +137,55 @@ async fn a_stuck_statement_is_cancelled_and_writes_nothing() -> TestResult {
     );
     Ok(())
 }
+
+/// The certificate file the test server presents, which names `localhost`.
+async fn server_certificate(
+    database: &TestDatabase,
+) -> Result<String, Box<dyn std::error::Error + Send + Sync>> {
+    let (client, connection) = tokio_postgres::connect(database.url(), NoTls).await?;
+    tokio::spawn(connection);
+    let ssl: String = client.query_one("SHOW ssl", &[]).await?.get(0);
+    assert_eq!(ssl, "on", "the test server must offer TLS");
+    Ok(client.query_one("SHOW ssl_cert_file", &[]).await?.get(0))
+}
+
+fn over_tls(database: &TestDatabase, ca_file: Option<std::path::PathBuf>) -> PostgresSettings {
+    let url = database.url().replace("@127.0.0.1:", "@localhost:");
+    let mut settings = PostgresSettings::new(SecretString::from(format!("{url}?sslmode=require")));
+    settings.ca_file = ca_file;
+    settings
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_to_the_database_verifies_its_certificate() -> TestResult {
+    let database = TestDatabase::create().await?;
+    let trusted = server_certificate(&database).await?;
+
+    let store = PostgresStore::connect(&over_tls(&database, Some(trusted.into()))).await?;
+    assert!(store.is_encrypted().await?, "the connection is encrypted");
+    store.append_audit_entry(entry("over-tls")).await?;
+
+    // Another CA: the server's certificate is not trusted.
+    let dir = tempfile::tempdir()?;
+    let other = dir.path().join("other-ca.pem");
+    std::fs::write(
+        &other,
+        mesh_core::certs::DevCa::generate("not the database's CA")?
+            .pem()
+            .cert
+            .as_bytes(),
+    )?;
+    let refused = must_answer(PostgresStore::connect(&over_tls(&database, Some(other)))).await;
+    assert!(
+        matches!(refused, Err(StoreError::Unavailable(_))),
+        "{refused:?}"
+    );
+
+    // TLS required but nothing to verify with: refused before connecting.
+    let refused = PostgresStore::connect(&over_tls(&database, None)).await;
+    assert!(
+        matches!(refused, Err(StoreError::InvalidArgument(_))),
+        "{refused:?}"
+    );
+    Ok(())
+}
