@@ -2,7 +2,7 @@
 
 use mesh_core::capability::{
     Right,
-    rights::{FORECASTER_RUN, STORE_READ, STORE_WRITE, WAREHOUSE_READ},
+    rights::{self, FORECASTER_RUN, STORE_READ, STORE_WRITE, WAREHOUSE_READ},
 };
 use sha2::{Digest, Sha256};
 
@@ -10,14 +10,17 @@ use sha2::{Digest, Sha256};
 pub const FORECASTS_READ: &str = "forecasts:read";
 /// Reading the audit log.
 pub const AUDIT_READ: &str = "audit:read";
+/// Running ad-hoc read-only queries on the warehouse: for operators.
+pub const WAREHOUSE_QUERY: &str = "warehouse:query";
 /// Every scope, for dev tokens.
-pub const ALL: &[&str] = &[FORECASTS_READ, AUDIT_READ];
+pub const ALL: &[&str] = &[FORECASTS_READ, AUDIT_READ, WAREHOUSE_QUERY];
 
 /// Returns the rights a scope grants in the capability token.
 pub fn rights_of(scope: &str) -> &'static [Right] {
     match scope {
         FORECASTS_READ => &[WAREHOUSE_READ, FORECASTER_RUN, STORE_WRITE],
         AUDIT_READ => &[STORE_READ],
+        WAREHOUSE_QUERY => &[rights::WAREHOUSE_QUERY],
         _ => &[],
     }
 }
@@ -29,6 +32,7 @@ pub fn required_scope(method: &str) -> Option<&'static str> {
     match name {
         "GetKpis" | "GetHistory" | "GetForecast" | "GetDashboard" => Some(FORECASTS_READ),
         "ListAuditLogs" => Some(AUDIT_READ),
+        "RunWarehouseQuery" => Some(WAREHOUSE_QUERY),
         _ => None,
     }
 }

@@ -12,7 +12,8 @@ use proto::{
         GetDashboardRequest, GetDashboardResponse, GetForecastRequest, GetForecastResponse,
         GetHistoryRequest, GetHistoryResponse, GetKpisRequest, GetKpisResponse,
         GetTelemetryStatusRequest, GetTelemetryStatusResponse, ListAuditLogsRequest,
-        ListAuditLogsResponse, gateway_service_server::GatewayService,
+        ListAuditLogsResponse, RunWarehouseQueryRequest, RunWarehouseQueryResponse,
+        gateway_service_server::GatewayService,
     },
     store::{ListAuditEntriesRequest, store_service_client::StoreServiceClient},
     warehouse::{self, GetDailySalesRequest, warehouse_service_client::WarehouseServiceClient},
@@ -180,6 +181,35 @@ impl GatewayService for Gateway {
         Ok(Response::new(ListAuditLogsResponse {
             entries: page.entries,
             next_page_token: page.next_page_token,
+        }))
+    }
+
+    async fn run_warehouse_query(
+        &self,
+        request: Request<RunWarehouseQueryRequest>,
+    ) -> Result<Response<RunWarehouseQueryResponse>, Status> {
+        let capability = capability_of(&request)?;
+        let RunWarehouseQueryRequest {
+            sql,
+            max_rows,
+            timeout_ms,
+        } = request.into_inner();
+        let message = warehouse::RunQueryRequest {
+            sql,
+            max_rows,
+            timeout_ms,
+        };
+        let answer = self
+            .upstreams
+            .warehouse
+            .clone()
+            .run_query(with_capability(&capability, message))
+            .await?;
+        let answer = answer.into_inner();
+        Ok(Response::new(RunWarehouseQueryResponse {
+            columns: answer.columns,
+            rows: answer.rows,
+            truncated: answer.truncated,
         }))
     }
 }

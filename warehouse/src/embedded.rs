@@ -1,6 +1,7 @@
 //! The embedded warehouse: a generated dataset in a SQLite file, opened
 //! read-only so no query can change it.
 
+mod adhoc;
 mod generate;
 mod queries;
 
@@ -10,7 +11,7 @@ use std::{
 };
 
 use chrono::NaiveDate;
-use proto::warehouse::{DailySales, Kpis};
+use proto::warehouse::{DailySales, Kpis, RunQueryResponse};
 use rusqlite::{Connection, OpenFlags};
 
 use crate::{SalesSource, WarehouseError};
@@ -83,6 +84,23 @@ impl SalesSource for Arc<EmbeddedWarehouse> {
     async fn daily_sales(&self, days_back: u32) -> Result<Vec<DailySales>, WarehouseError> {
         self.with_connection(move |connection, latest| {
             queries::daily_sales(connection, latest, days_back)
+        })
+        .await
+    }
+
+    async fn run_query(
+        &self,
+        sql: String,
+        max_rows: u32,
+        timeout: std::time::Duration,
+    ) -> Result<RunQueryResponse, WarehouseError> {
+        let this = Arc::clone(self);
+        blocking(move || {
+            let connection = this
+                .connection
+                .lock()
+                .map_err(|_| WarehouseError::Query("connection poisoned".into()))?;
+            adhoc::run(&connection, &sql, max_rows, timeout)
         })
         .await
     }

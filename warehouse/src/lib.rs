@@ -13,6 +13,7 @@ pub mod config;
 pub mod embedded;
 pub mod service;
 pub mod source;
+pub mod sql_guard;
 
 use mesh_core::{
     CancellationToken,

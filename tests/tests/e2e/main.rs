@@ -9,3 +9,4 @@ mod public_api;
 mod refusals;
 mod rotation;
 mod trace;
+mod warehouse_query;

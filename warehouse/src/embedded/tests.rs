@@ -57,3 +57,75 @@ async fn the_dataset_is_deterministic_seasonal_and_read_only()
     assert!(write.is_err(), "a read-only connection refused the write");
     Ok(())
 }
+
+#[tokio::test]
+async fn ad_hoc_queries_answer_typed_columns_within_their_caps()
+-> Result<(), Box<dyn std::error::Error>> {
+    use std::time::Duration;
+
+    use proto::warehouse::{QueryColumnType, query_cell::Value};
+
+    let dir = tempfile::tempdir()?;
+    let warehouse =
+        EmbeddedWarehouse::open_or_generate(&dir.path().join("warehouse.sqlite")).await?;
+    let second = Duration::from_secs(5);
+
+    let answer = warehouse
+        .run_query(
+            "SELECT COUNT(*) AS orders, 'x' AS label, 1.5 AS ratio, NULL AS missing FROM Orders"
+                .into(),
+            10,
+            second,
+        )
+        .await?;
+    let names: Vec<&str> = answer.columns.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["orders", "label", "ratio", "missing"]);
+    let types: Vec<i32> = answer.columns.iter().map(|c| c.r#type).collect();
+    let expected = [
+        QueryColumnType::Integer,
+        QueryColumnType::Text,
+        QueryColumnType::Real,
+        QueryColumnType::Unspecified,
+    ]
+    .map(|t| t as i32);
+    assert_eq!(types, expected);
+    let orders = match answer.rows[0].cells[0].value {
+        Some(Value::Integer(n)) => n,
+        ref other => return Err(format!("not an integer: {other:?}").into()),
+    };
+    assert!(orders > 40_000, "{orders} orders");
+    assert_eq!(answer.rows[0].cells[3].value, None, "NULL has no value");
+
+    let capped = warehouse
+        .run_query("SELECT OrderID FROM Orders".into(), 25, second)
+        .await?;
+    assert_eq!((capped.rows.len(), capped.truncated), (25, true));
+    let exact = warehouse
+        .run_query("SELECT 1 UNION SELECT 2".into(), 2, second)
+        .await?;
+    assert_eq!((exact.rows.len(), exact.truncated), (2, false));
+
+    // A query that would run for minutes is stopped at its deadline.
+    let endless =
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT COUNT(*) FROM n";
+    let stopped = warehouse
+        .run_query(endless.into(), 10, Duration::from_millis(200))
+        .await;
+    assert!(
+        matches!(stopped, Err(WarehouseError::DeadlineExceeded(_))),
+        "{stopped:?}"
+    );
+
+    // Broken SQL is the operator's mistake, said plainly.
+    let broken = warehouse
+        .run_query("SELECT nope FROM Orders".into(), 10, second)
+        .await;
+    assert!(
+        matches!(broken, Err(WarehouseError::InvalidArgument(ref m)) if m.contains("no such column")),
+        "{broken:?}"
+    );
+
+    // The connection still answers normally afterwards.
+    assert!(warehouse.kpis(7).await?.orders > 0);
+    Ok(())
+}

@@ -7,6 +7,7 @@ pub mod methods {
     pub const WAREHOUSE_GET_KPIS: &str = "/forecastmesh.warehouse.v1.WarehouseService/GetKpis";
     pub const WAREHOUSE_GET_DAILY_SALES: &str =
         "/forecastmesh.warehouse.v1.WarehouseService/GetDailySales";
+    pub const WAREHOUSE_RUN_QUERY: &str = "/forecastmesh.warehouse.v1.WarehouseService/RunQuery";
     pub const FORECASTER_FORECAST_REVENUE: &str =
         "/forecastmesh.forecaster.v1.ForecasterService/ForecastRevenue";
     pub const STORE_APPEND_AUDIT_ENTRY: &str =

@@ -6,6 +6,10 @@ pub const WAREHOUSE_READ: Right = Right {
     service: "warehouse",
     operation: "read",
 };
+pub const WAREHOUSE_QUERY: Right = Right {
+    service: "warehouse",
+    operation: "query",
+};
 pub const FORECASTER_RUN: Right = Right {
     service: "forecaster",
     operation: "run",

@@ -1,0 +1,86 @@
+//! The ad-hoc query path: refused statements never reach the source.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use proto::warehouse::{DailySales, Kpis};
+
+use super::*;
+use crate::WarehouseError;
+
+/// A source that counts the queries that reach it.
+#[derive(Default)]
+struct Recording {
+    queries: AtomicUsize,
+}
+
+#[tonic::async_trait]
+impl SalesSource for &'static Recording {
+    async fn kpis(&self, _: u32) -> Result<Kpis, WarehouseError> {
+        Err(WarehouseError::Unavailable("not in this test".into()))
+    }
+
+    async fn daily_sales(&self, _: u32) -> Result<Vec<DailySales>, WarehouseError> {
+        Err(WarehouseError::Unavailable("not in this test".into()))
+    }
+
+    async fn run_query(
+        &self,
+        _: String,
+        _: u32,
+        _: Duration,
+    ) -> Result<RunQueryResponse, WarehouseError> {
+        self.queries.fetch_add(1, Ordering::SeqCst);
+        Ok(RunQueryResponse::default())
+    }
+}
+
+fn query(sql: &str, max_rows: i32, timeout_ms: i32) -> Request<RunQueryRequest> {
+    Request::new(RunQueryRequest {
+        sql: sql.into(),
+        max_rows,
+        timeout_ms,
+    })
+}
+
+#[tokio::test]
+async fn refused_queries_never_reach_the_database() {
+    let source: &'static Recording = Box::leak(Box::default());
+    let warehouse = Warehouse::new(source);
+    for sql in [
+        "DELETE FROM Orders",
+        "SELECT * INTO Copy FROM Orders",
+        "SELECT 1; DROP TABLE Orders",
+        "/* x */ UPDATE Orders SET CustomerID = 0",
+        "SELECT * FROM Orders WITH (UPDLOCK)",
+        "EXEC xp_cmdshell 'id'",
+    ] {
+        let status = warehouse.run_query(query(sql, 0, 0)).await.expect_err(sql);
+        assert_eq!(status.code(), tonic::Code::InvalidArgument, "{sql}");
+        assert!(
+            status.message().starts_with("query refused"),
+            "{sql}: {status:?}"
+        );
+    }
+    for (max_rows, timeout_ms) in [(-1, 0), (10_001, 0), (0, -5), (0, 30_001)] {
+        let status = warehouse
+            .run_query(query("SELECT 1", max_rows, timeout_ms))
+            .await
+            .expect_err("limits");
+        assert_eq!(status.code(), tonic::Code::InvalidArgument);
+    }
+    assert_eq!(
+        source.queries.load(Ordering::SeqCst),
+        0,
+        "nothing reached the source"
+    );
+
+    warehouse
+        .run_query(query("SELECT 1", 0, 0))
+        .await
+        .expect("admitted");
+    assert_eq!(
+        source.queries.load(Ordering::SeqCst),
+        1,
+        "an admitted query does"
+    );
+}
