@@ -72,8 +72,11 @@ impl GatewayService for Gateway {
             .clone()
             .get_kpis(with_capability(&capability, message))
             .await?;
+        let kpis = kpis.into_inner();
         Ok(Response::new(GetKpisResponse {
-            kpis: kpis.into_inner().kpis,
+            kpis: kpis.kpis,
+            previous: kpis.previous,
+            change: kpis.change,
         }))
     }
 

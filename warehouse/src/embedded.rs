@@ -11,10 +11,10 @@ use std::{
 };
 
 use chrono::NaiveDate;
-use proto::warehouse::{DailySales, Kpis, RunQueryResponse};
+use proto::warehouse::{CustomerSales, DailySales, ItemSales, Kpis, RunQueryResponse, StockLevel};
 use rusqlite::{Connection, OpenFlags};
 
-use crate::{SalesSource, WarehouseError};
+use crate::{SalesSource, WarehouseError, Window};
 
 pub use generate::{DATASET_VERSION, FIRST_DAY, LAST_DAY};
 
@@ -74,11 +74,28 @@ impl EmbeddedWarehouse {
 
 #[tonic::async_trait]
 impl SalesSource for Arc<EmbeddedWarehouse> {
-    async fn kpis(&self, window_days: u32) -> Result<Kpis, WarehouseError> {
+    async fn kpis(&self, window: Window) -> Result<Kpis, WarehouseError> {
+        self.with_connection(move |connection, latest| queries::kpis(connection, latest, window))
+            .await
+    }
+
+    async fn item_sales(&self, window: Window) -> Result<Vec<ItemSales>, WarehouseError> {
         self.with_connection(move |connection, latest| {
-            queries::kpis(connection, latest, window_days)
+            queries::item_sales(connection, latest, window)
         })
         .await
+    }
+
+    async fn customer_sales(&self, window: Window) -> Result<Vec<CustomerSales>, WarehouseError> {
+        self.with_connection(move |connection, latest| {
+            queries::customer_sales(connection, latest, window)
+        })
+        .await
+    }
+
+    async fn stock_levels(&self) -> Result<Vec<StockLevel>, WarehouseError> {
+        self.with_connection(|connection, _| queries::stock_levels(connection))
+            .await
     }
 
     async fn daily_sales(&self, days_back: u32) -> Result<Vec<DailySales>, WarehouseError> {

@@ -22,7 +22,7 @@ use mesh_core::{
 use proto::warehouse::warehouse_service_server::WarehouseServiceServer;
 
 pub use config::Config;
-pub use source::{SalesSource, WarehouseError};
+pub use source::{SalesSource, WarehouseError, Window};
 
 /// The callers allowed on the warehouse.
 pub const ALLOWED_CALLERS: &[&str] = &["gateway", "forecaster"];

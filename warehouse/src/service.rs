@@ -3,15 +3,18 @@
 use std::time::Duration;
 
 use mesh_core::capability::call_plan::methods::{
-    WAREHOUSE_GET_DAILY_SALES, WAREHOUSE_GET_KPIS, WAREHOUSE_RUN_QUERY,
+    WAREHOUSE_GET_CUSTOMER_SALES, WAREHOUSE_GET_DAILY_SALES, WAREHOUSE_GET_ITEM_SALES,
+    WAREHOUSE_GET_KPIS, WAREHOUSE_GET_STOCK_LEVELS, WAREHOUSE_RUN_QUERY,
 };
 use proto::warehouse::{
-    GetDailySalesRequest, GetDailySalesResponse, GetKpisRequest, GetKpisResponse, RunQueryRequest,
+    GetCustomerSalesRequest, GetCustomerSalesResponse, GetDailySalesRequest, GetDailySalesResponse,
+    GetItemSalesRequest, GetItemSalesResponse, GetKpisRequest, GetKpisResponse,
+    GetStockLevelsRequest, GetStockLevelsResponse, KpiChange, Kpis, RunQueryRequest,
     RunQueryResponse, warehouse_service_server::WarehouseService,
 };
 use tonic::{Request, Response, Status};
 
-use crate::{SalesSource, sql_guard};
+use crate::{SalesSource, Window, sql_guard};
 
 /// The most rows an ad-hoc query returns, and the default.
 pub const MAX_QUERY_ROWS: i32 = 10_000;
@@ -29,7 +32,11 @@ pub const MAX_DAYS: i32 = 3650;
 /// operator's ad-hoc query needs its own right.
 pub fn required_operation(method: &str) -> Option<&'static str> {
     match method {
-        WAREHOUSE_GET_KPIS | WAREHOUSE_GET_DAILY_SALES => Some("read"),
+        WAREHOUSE_GET_KPIS
+        | WAREHOUSE_GET_DAILY_SALES
+        | WAREHOUSE_GET_ITEM_SALES
+        | WAREHOUSE_GET_CUSTOMER_SALES
+        | WAREHOUSE_GET_STOCK_LEVELS => Some("read"),
         WAREHOUSE_RUN_QUERY => Some("query"),
         _ => None,
     }
@@ -64,9 +71,58 @@ impl<S: SalesSource> WarehouseService for Warehouse<S> {
         &self,
         request: Request<GetKpisRequest>,
     ) -> Result<Response<GetKpisResponse>, Status> {
-        let window_days = days_in_range("window_days", request.get_ref().window_days, 30)?;
-        let kpis = self.source.kpis(window_days).await?;
-        Ok(Response::new(GetKpisResponse { kpis: Some(kpis) }))
+        let window = Window::latest(days_in_range(
+            "window_days",
+            request.get_ref().window_days,
+            30,
+        )?);
+        let (kpis, previous) = tokio::try_join!(
+            self.source.kpis(window),
+            self.source.kpis(window.previous())
+        )?;
+        let change = kpi_change(&kpis, &previous);
+        Ok(Response::new(GetKpisResponse {
+            kpis: Some(kpis),
+            previous: Some(previous),
+            change: Some(change),
+        }))
+    }
+
+    async fn get_item_sales(
+        &self,
+        request: Request<GetItemSalesRequest>,
+    ) -> Result<Response<GetItemSalesResponse>, Status> {
+        let window = Window::latest(days_in_range(
+            "window_days",
+            request.get_ref().window_days,
+            30,
+        )?);
+        Ok(Response::new(GetItemSalesResponse {
+            items: self.source.item_sales(window).await?,
+        }))
+    }
+
+    async fn get_customer_sales(
+        &self,
+        request: Request<GetCustomerSalesRequest>,
+    ) -> Result<Response<GetCustomerSalesResponse>, Status> {
+        let window = Window::latest(days_in_range(
+            "window_days",
+            request.get_ref().window_days,
+            30,
+        )?);
+        Ok(Response::new(GetCustomerSalesResponse {
+            customers: self.source.customer_sales(window).await?,
+        }))
+    }
+
+    async fn get_stock_levels(
+        &self,
+        _: Request<GetStockLevelsRequest>,
+    ) -> Result<Response<GetStockLevelsResponse>, Status> {
+        Ok(Response::new(GetStockLevelsResponse {
+            items: self.source.stock_levels().await?,
+        }))
     }
 
     async fn get_daily_sales(
@@ -109,6 +165,19 @@ impl<S: SalesSource> WarehouseService for Warehouse<S> {
         Ok(Response::new(
             self.source.run_query(sql, max_rows, timeout).await?,
         ))
+    }
+}
+
+/// Returns the relative change of each figure; none where the previous
+/// figure is zero.
+pub fn kpi_change(current: &Kpis, previous: &Kpis) -> KpiChange {
+    let change = |now: f64, before: f64| (before != 0.0).then(|| (now - before) / before);
+    KpiChange {
+        revenue: change(current.revenue, previous.revenue),
+        orders: change(current.orders as f64, previous.orders as f64),
+        customers: change(current.customers as f64, previous.customers as f64),
+        average_order_value: change(current.average_order_value, previous.average_order_value),
+        units: change(current.units as f64, previous.units as f64),
     }
 }
 

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use proto::warehouse::{DailySales, Kpis, RunQueryResponse};
+use proto::warehouse::{CustomerSales, DailySales, ItemSales, Kpis, RunQueryResponse, StockLevel};
 
 /// Why a query gave no answer.
 #[derive(Debug, thiserror::Error)]
@@ -32,11 +32,46 @@ impl From<WarehouseError> for tonic::Status {
     }
 }
 
+/// A window of whole days ending `offset` days before the latest day with
+/// orders: `Window::latest(30)` is the last 30 days, its `previous()` the 30
+/// before them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Window {
+    pub days: u32,
+    pub offset: u32,
+}
+
+impl Window {
+    /// The `days` days ending at the latest day.
+    pub fn latest(days: u32) -> Self {
+        Self { days, offset: 0 }
+    }
+
+    /// The window of equal length just before this one.
+    pub fn previous(self) -> Self {
+        Self {
+            days: self.days,
+            offset: self.offset + self.days,
+        }
+    }
+}
+
 /// Read-only sales analytics.
 #[tonic::async_trait]
 pub trait SalesSource: Send + Sync + 'static {
-    /// Returns the figures for the `window_days` days ending at the latest day.
-    async fn kpis(&self, window_days: u32) -> Result<Kpis, WarehouseError>;
+    /// Returns the headline figures over `window`.
+    async fn kpis(&self, window: Window) -> Result<Kpis, WarehouseError>;
+
+    /// Returns every stock item's sales over `window` and the window before,
+    /// highest revenue first.
+    async fn item_sales(&self, window: Window) -> Result<Vec<ItemSales>, WarehouseError>;
+
+    /// Returns every customer's purchases over `window` and the window
+    /// before, highest revenue first.
+    async fn customer_sales(&self, window: Window) -> Result<Vec<CustomerSales>, WarehouseError>;
+
+    /// Returns stock on hand, reorder level and lead time per stock item.
+    async fn stock_levels(&self) -> Result<Vec<StockLevel>, WarehouseError>;
 
     /// Returns one row per day, oldest first, for the `days_back` days ending
     /// at the latest day; days without orders are zero rows, not gaps.

@@ -79,6 +79,16 @@ async fn buf_curl_calls_every_public_method_over_grpc_web() -> anyhow::Result<()
 
     let kpis = call(&mesh, &token, "GetKpis", r#"{"window_days": 30}"#).await?;
     assert_eq!(kpis["kpis"]["windowEnd"], "2025-12-31");
+    assert_eq!(
+        kpis["previous"]["windowEnd"], "2025-12-01",
+        "the 30 days before"
+    );
+    let (now, before) = (
+        kpis["kpis"]["revenue"].as_f64().unwrap_or(0.0),
+        kpis["previous"]["revenue"].as_f64().unwrap_or(0.0),
+    );
+    let change = kpis["change"]["revenue"].as_f64().unwrap_or(f64::NAN);
+    assert!((change - (now - before) / before).abs() < 1e-9, "{kpis}");
     assert!(
         kpis["kpis"]["orders"]
             .as_str()

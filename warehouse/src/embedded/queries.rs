@@ -1,8 +1,10 @@
 //! The SQL the embedded warehouse answers with.
 
 use chrono::{Duration, NaiveDate};
-use proto::warehouse::{DailySales, Kpis};
+use proto::warehouse::{CustomerSales, DailySales, ItemSales, Kpis, StockLevel};
 use rusqlite::{Connection, params};
+
+use crate::Window;
 
 const DATE_FORMAT: &str = "%Y-%m-%d";
 
@@ -14,32 +16,35 @@ pub(super) fn latest_day(connection: &Connection) -> rusqlite::Result<NaiveDate>
     })
 }
 
-fn window(latest: NaiveDate, days: u32) -> (NaiveDate, NaiveDate) {
-    (latest - Duration::days(i64::from(days) - 1), latest)
+/// The first and last day of `window`, as the dates are stored.
+fn bounds(latest: NaiveDate, window: Window) -> (String, String) {
+    let end = latest - Duration::days(i64::from(window.offset));
+    let start = end - Duration::days(i64::from(window.days) - 1);
+    (
+        start.format(DATE_FORMAT).to_string(),
+        end.format(DATE_FORMAT).to_string(),
+    )
 }
 
 pub(super) fn kpis(
     connection: &Connection,
     latest: NaiveDate,
-    window_days: u32,
+    window: Window,
 ) -> rusqlite::Result<Kpis> {
-    let (start, end) = window(latest, window_days);
+    let (start, end) = bounds(latest, window);
     let mut statement = connection.prepare_cached(
         "SELECT COALESCE(SUM(l.Quantity * l.UnitPrice), 0), COUNT(DISTINCT o.OrderID),
                 COUNT(DISTINCT o.CustomerID), COALESCE(SUM(l.Quantity), 0)
          FROM Orders o JOIN OrderLines l ON l.OrderID = o.OrderID
          WHERE o.OrderDate BETWEEN ?1 AND ?2",
     )?;
-    let (revenue, orders, customers, units): (f64, i64, i64, i64) = statement.query_row(
-        params![
-            start.format(DATE_FORMAT).to_string(),
-            end.format(DATE_FORMAT).to_string()
-        ],
-        |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
-    )?;
+    let (revenue, orders, customers, units): (f64, i64, i64, i64) = statement
+        .query_row(params![start, end], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+        })?;
     Ok(Kpis {
-        window_start: start.format(DATE_FORMAT).to_string(),
-        window_end: end.format(DATE_FORMAT).to_string(),
+        window_start: start,
+        window_end: end,
         revenue: round_cents(revenue),
         orders,
         customers,
@@ -57,7 +62,7 @@ pub(super) fn daily_sales(
     latest: NaiveDate,
     days_back: u32,
 ) -> rusqlite::Result<Vec<DailySales>> {
-    let (start, end) = window(latest, days_back);
+    let (start, end) = bounds(latest, Window::latest(days_back));
     let mut statement = connection.prepare_cached(
         "SELECT o.OrderDate, SUM(l.Quantity * l.UnitPrice), COUNT(DISTINCT o.OrderID), SUM(l.Quantity)
          FROM Orders o JOIN OrderLines l ON l.OrderID = o.OrderID
@@ -65,27 +70,21 @@ pub(super) fn daily_sales(
          GROUP BY o.OrderDate ORDER BY o.OrderDate",
     )?;
     let mut rows = statement
-        .query_map(
-            params![
-                start.format(DATE_FORMAT).to_string(),
-                end.format(DATE_FORMAT).to_string()
-            ],
-            |row| {
-                Ok(DailySales {
-                    date: row.get(0)?,
-                    revenue: round_cents(row.get(1)?),
-                    orders: row.get(2)?,
-                    units: row.get(3)?,
-                })
-            },
-        )?
+        .query_map(params![start, end], |row| {
+            Ok(DailySales {
+                date: row.get(0)?,
+                revenue: round_cents(row.get(1)?),
+                orders: row.get(2)?,
+                units: row.get(3)?,
+            })
+        })?
         .collect::<rusqlite::Result<Vec<_>>>()?
         .into_iter()
         .peekable();
     // One row per calendar day: a day without orders is a zero, not a gap.
     let mut days = Vec::with_capacity(days_back as usize);
-    let mut day = start;
-    while day <= end {
+    let mut day = latest - Duration::days(i64::from(days_back) - 1);
+    while day <= latest {
         let date = day.format(DATE_FORMAT).to_string();
         match rows.next_if(|row| row.date == date) {
             Some(row) => days.push(row),
@@ -97,6 +96,98 @@ pub(super) fn daily_sales(
         day += Duration::days(1);
     }
     Ok(days)
+}
+
+/// Order lines from the start of the previous window to the end of `window`,
+/// each marked with the window it falls in. Uses the OrderDate index.
+const LINES_OF_BOTH_WINDOWS: &str = "
+    SELECT l.StockItemID, o.CustomerID, o.OrderID, l.Quantity, l.Quantity * l.UnitPrice AS Amount,
+           o.OrderDate >= ?1 AS InWindow
+    FROM Orders o JOIN OrderLines l ON l.OrderID = o.OrderID
+    WHERE o.OrderDate BETWEEN ?3 AND ?2";
+
+pub(super) fn item_sales(
+    connection: &Connection,
+    latest: NaiveDate,
+    window: Window,
+) -> rusqlite::Result<Vec<ItemSales>> {
+    let ((start, end), (previous_start, _)) =
+        (bounds(latest, window), bounds(latest, window.previous()));
+    let sql = format!(
+        "SELECT s.StockItemID, s.StockItemName,
+                COALESCE(SUM(CASE WHEN x.InWindow THEN x.Amount END), 0),
+                COALESCE(SUM(CASE WHEN x.InWindow THEN x.Quantity END), 0),
+                COUNT(DISTINCT CASE WHEN x.InWindow THEN x.OrderID END),
+                COALESCE(SUM(CASE WHEN NOT x.InWindow THEN x.Amount END), 0),
+                COALESCE(SUM(CASE WHEN NOT x.InWindow THEN x.Quantity END), 0)
+         FROM StockItems s LEFT JOIN ({LINES_OF_BOTH_WINDOWS}) x ON x.StockItemID = s.StockItemID
+         GROUP BY s.StockItemID ORDER BY 3 DESC, s.StockItemID"
+    );
+    let mut statement = connection.prepare_cached(&sql)?;
+    statement
+        .query_map(params![start, end, previous_start], |row| {
+            Ok(ItemSales {
+                stock_item_id: row.get(0)?,
+                name: row.get(1)?,
+                revenue: round_cents(row.get(2)?),
+                units: row.get(3)?,
+                orders: row.get(4)?,
+                previous_revenue: round_cents(row.get(5)?),
+                previous_units: row.get(6)?,
+            })
+        })?
+        .collect()
+}
+
+pub(super) fn customer_sales(
+    connection: &Connection,
+    latest: NaiveDate,
+    window: Window,
+) -> rusqlite::Result<Vec<CustomerSales>> {
+    let ((start, end), (previous_start, _)) =
+        (bounds(latest, window), bounds(latest, window.previous()));
+    let sql = format!(
+        "SELECT c.CustomerID, c.CustomerName,
+                COALESCE(SUM(CASE WHEN x.InWindow THEN x.Amount END), 0),
+                COALESCE(SUM(CASE WHEN x.InWindow THEN x.Quantity END), 0),
+                COUNT(DISTINCT CASE WHEN x.InWindow THEN x.OrderID END),
+                COALESCE(SUM(CASE WHEN NOT x.InWindow THEN x.Amount END), 0)
+         FROM Customers c LEFT JOIN ({LINES_OF_BOTH_WINDOWS}) x ON x.CustomerID = c.CustomerID
+         GROUP BY c.CustomerID ORDER BY 3 DESC, c.CustomerID"
+    );
+    let mut statement = connection.prepare_cached(&sql)?;
+    statement
+        .query_map(params![start, end, previous_start], |row| {
+            Ok(CustomerSales {
+                customer_id: row.get(0)?,
+                name: row.get(1)?,
+                revenue: round_cents(row.get(2)?),
+                units: row.get(3)?,
+                orders: row.get(4)?,
+                previous_revenue: round_cents(row.get(5)?),
+            })
+        })?
+        .collect()
+}
+
+pub(super) fn stock_levels(connection: &Connection) -> rusqlite::Result<Vec<StockLevel>> {
+    let mut statement = connection.prepare_cached(
+        "SELECT s.StockItemID, s.StockItemName, h.QuantityOnHand, h.ReorderLevel, s.LeadTimeDays, s.UnitPrice
+         FROM StockItems s JOIN StockItemHoldings h ON h.StockItemID = s.StockItemID
+         ORDER BY s.StockItemID",
+    )?;
+    statement
+        .query_map([], |row| {
+            Ok(StockLevel {
+                stock_item_id: row.get(0)?,
+                name: row.get(1)?,
+                quantity_on_hand: row.get(2)?,
+                reorder_level: row.get(3)?,
+                lead_time_days: row.get(4)?,
+                unit_price: row.get(5)?,
+            })
+        })?
+        .collect()
 }
 
 fn round_cents(value: f64) -> f64 {

@@ -40,7 +40,7 @@ async fn the_dataset_is_deterministic_seasonal_and_read_only()
         .sum();
     assert!(last_year > 1.15 * first_year, "{last_year} vs {first_year}");
 
-    let kpis = warehouse.kpis(30).await?;
+    let kpis = warehouse.kpis(Window::latest(30)).await?;
     let window: Vec<&DailySales> = history[history.len() - 30..].iter().collect();
     assert_eq!(kpis.orders, window.iter().map(|d| d.orders).sum::<i64>());
     assert!((kpis.revenue - window.iter().map(|d| d.revenue).sum::<f64>()).abs() < 1.0);
@@ -49,7 +49,7 @@ async fn the_dataset_is_deterministic_seasonal_and_read_only()
     // A second generation gives the same figures.
     let again_path = dir.path().join("again.sqlite");
     let again = EmbeddedWarehouse::open_or_generate(&again_path).await?;
-    assert_eq!(again.kpis(30).await?, kpis);
+    assert_eq!(again.kpis(Window::latest(30)).await?, kpis);
 
     // The connection is read-only.
     let connection = warehouse.connection.lock().map_err(|_| "poisoned")?;
@@ -126,6 +126,69 @@ async fn ad_hoc_queries_answer_typed_columns_within_their_caps()
     );
 
     // The connection still answers normally afterwards.
-    assert!(warehouse.kpis(7).await?.orders > 0);
+    assert!(warehouse.kpis(Window::latest(7)).await?.orders > 0);
+    Ok(())
+}
+
+#[tokio::test]
+async fn item_and_customer_sales_add_up_to_the_kpis_of_both_windows()
+-> Result<(), Box<dyn std::error::Error>> {
+    let dir = tempfile::tempdir()?;
+    let warehouse =
+        EmbeddedWarehouse::open_or_generate(&dir.path().join("warehouse.sqlite")).await?;
+    let window = Window::latest(90);
+    let (now, before) = (
+        warehouse.kpis(window).await?,
+        warehouse.kpis(window.previous()).await?,
+    );
+    assert_eq!(
+        before.window_end, "2025-10-02",
+        "the previous window ends the day before this one starts"
+    );
+    assert_eq!(now.window_start, "2025-10-03");
+
+    let items = warehouse.item_sales(window).await?;
+    assert_eq!(items.len(), 60, "every stock item, sold or not");
+    assert!(
+        items
+            .windows(2)
+            .all(|pair| pair[0].revenue >= pair[1].revenue),
+        "highest revenue first"
+    );
+    let close = |a: f64, b: f64| (a - b).abs() < 1.0;
+    assert!(close(items.iter().map(|i| i.revenue).sum(), now.revenue));
+    assert!(close(
+        items.iter().map(|i| i.previous_revenue).sum(),
+        before.revenue
+    ));
+    assert_eq!(items.iter().map(|i| i.units).sum::<i64>(), now.units);
+    assert_eq!(
+        items.iter().map(|i| i.previous_units).sum::<i64>(),
+        before.units
+    );
+
+    let customers = warehouse.customer_sales(window).await?;
+    assert_eq!(customers.len(), 250);
+    assert!(close(
+        customers.iter().map(|c| c.revenue).sum(),
+        now.revenue
+    ));
+    assert_eq!(
+        customers.iter().map(|c| c.orders).sum::<i64>(),
+        now.orders,
+        "each order has one customer"
+    );
+    assert_eq!(
+        customers.iter().filter(|c| c.orders > 0).count() as i64,
+        now.customers
+    );
+
+    let stock = warehouse.stock_levels().await?;
+    assert_eq!(stock.len(), 60);
+    assert!(
+        stock
+            .iter()
+            .all(|s| s.lead_time_days >= 3 && s.reorder_level > 0 && s.unit_price > 0.0)
+    );
     Ok(())
 }

@@ -2,7 +2,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use proto::warehouse::{DailySales, Kpis};
+use proto::warehouse::{CustomerSales, DailySales, ItemSales, StockLevel};
 
 use super::*;
 use crate::WarehouseError;
@@ -15,7 +15,19 @@ struct Recording {
 
 #[tonic::async_trait]
 impl SalesSource for &'static Recording {
-    async fn kpis(&self, _: u32) -> Result<Kpis, WarehouseError> {
+    async fn kpis(&self, _: Window) -> Result<Kpis, WarehouseError> {
+        Err(WarehouseError::Unavailable("not in this test".into()))
+    }
+
+    async fn item_sales(&self, _: Window) -> Result<Vec<ItemSales>, WarehouseError> {
+        Err(WarehouseError::Unavailable("not in this test".into()))
+    }
+
+    async fn customer_sales(&self, _: Window) -> Result<Vec<CustomerSales>, WarehouseError> {
+        Err(WarehouseError::Unavailable("not in this test".into()))
+    }
+
+    async fn stock_levels(&self) -> Result<Vec<StockLevel>, WarehouseError> {
         Err(WarehouseError::Unavailable("not in this test".into()))
     }
 
@@ -83,4 +95,29 @@ async fn refused_queries_never_reach_the_database() {
         1,
         "an admitted query does"
     );
+}
+
+#[test]
+fn kpi_change_is_relative_and_absent_against_zero() {
+    let before = Kpis {
+        revenue: 100.0,
+        orders: 10,
+        customers: 0,
+        average_order_value: 10.0,
+        units: 50,
+        ..Default::default()
+    };
+    let now = Kpis {
+        revenue: 150.0,
+        orders: 9,
+        customers: 3,
+        average_order_value: 16.0,
+        units: 50,
+        ..Default::default()
+    };
+    let change = kpi_change(&now, &before);
+    assert_eq!(change.revenue, Some(0.5));
+    assert_eq!(change.orders, Some(-0.1));
+    assert_eq!(change.customers, None, "no change against zero customers");
+    assert_eq!(change.units, Some(0.0));
 }

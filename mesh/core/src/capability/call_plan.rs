@@ -7,6 +7,12 @@ pub mod methods {
     pub const WAREHOUSE_GET_KPIS: &str = "/forecastmesh.warehouse.v1.WarehouseService/GetKpis";
     pub const WAREHOUSE_GET_DAILY_SALES: &str =
         "/forecastmesh.warehouse.v1.WarehouseService/GetDailySales";
+    pub const WAREHOUSE_GET_ITEM_SALES: &str =
+        "/forecastmesh.warehouse.v1.WarehouseService/GetItemSales";
+    pub const WAREHOUSE_GET_CUSTOMER_SALES: &str =
+        "/forecastmesh.warehouse.v1.WarehouseService/GetCustomerSales";
+    pub const WAREHOUSE_GET_STOCK_LEVELS: &str =
+        "/forecastmesh.warehouse.v1.WarehouseService/GetStockLevels";
     pub const WAREHOUSE_RUN_QUERY: &str = "/forecastmesh.warehouse.v1.WarehouseService/RunQuery";
     pub const FORECASTER_FORECAST_REVENUE: &str =
         "/forecastmesh.forecaster.v1.ForecasterService/ForecastRevenue";
