@@ -5,6 +5,8 @@
 //! - [`source`]: the [`SalesSource`] trait the service reads through, and its errors.
 //! - [`embedded`]: the default source, a generated WideWorldImporters-shaped
 //!   dataset in a SQLite file opened read-only.
+//! - [`sqlserver`]: WideWorldImporters on SQL Server, through tiberius.
+//! - [`sql_guard`]: what an operator's ad-hoc query may be.
 //! - [`service`]: the gRPC service and the right each method needs.
 
 #![forbid(unsafe_code)]
@@ -14,6 +16,7 @@ pub mod embedded;
 pub mod service;
 pub mod source;
 pub mod sql_guard;
+pub mod sqlserver;
 
 use mesh_core::{
     CancellationToken,
@@ -21,7 +24,7 @@ use mesh_core::{
 };
 use proto::warehouse::warehouse_service_server::WarehouseServiceServer;
 
-pub use config::Config;
+pub use config::{Backend, Config};
 pub use source::{SalesSource, WarehouseError, Window};
 
 /// The callers allowed on the warehouse.
@@ -39,9 +42,19 @@ pub async fn run(
         ALLOWED_CALLERS,
         service::required_operation,
     )?;
-    let source = embedded::EmbeddedWarehouse::open_or_generate(&config.data_path).await?;
-    let routes =
-        tonic::service::Routes::new(WarehouseServiceServer::new(service::Warehouse::new(source)));
-    serve(setup, routes, listeners, shutdown).await?;
+    match &config.backend {
+        Backend::Embedded { path } => {
+            let source = embedded::EmbeddedWarehouse::open_or_generate(path).await?;
+            serve(setup, routes(source), listeners, shutdown).await?;
+        }
+        Backend::SqlServer(settings) => {
+            let source = sqlserver::SqlServerWarehouse::connect(settings).await?;
+            serve(setup, routes(source), listeners, shutdown).await?;
+        }
+    }
     Ok(())
+}
+
+fn routes(source: impl SalesSource) -> tonic::service::Routes {
+    tonic::service::Routes::new(WarehouseServiceServer::new(service::Warehouse::new(source)))
 }

@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use chrono::NaiveDate;
+
 use proto::warehouse::{CustomerSales, DailySales, ItemSales, Kpis, RunQueryResponse, StockLevel};
 
 /// Why a query gave no answer.
@@ -54,6 +56,46 @@ impl Window {
             offset: self.offset + self.days,
         }
     }
+
+    /// Returns the first and last day of the window, `YYYY-MM-DD`, given the
+    /// latest day with orders.
+    pub fn bounds(self, latest: NaiveDate) -> (String, String) {
+        let end = latest - chrono::Duration::days(i64::from(self.offset));
+        let start = end - chrono::Duration::days(i64::from(self.days) - 1);
+        (
+            start.format(DATE_FORMAT).to_string(),
+            end.format(DATE_FORMAT).to_string(),
+        )
+    }
+}
+
+/// How every backend writes dates.
+pub const DATE_FORMAT: &str = "%Y-%m-%d";
+
+/// Returns one row per calendar day of `window` from `rows` (sorted by date,
+/// days without orders absent): a day without orders is a zero, not a gap.
+pub fn fill_calendar(latest: NaiveDate, window: Window, rows: Vec<DailySales>) -> Vec<DailySales> {
+    let mut rows = rows.into_iter().peekable();
+    let mut days = Vec::with_capacity(window.days as usize);
+    let end = latest - chrono::Duration::days(i64::from(window.offset));
+    let mut day = end - chrono::Duration::days(i64::from(window.days) - 1);
+    while day <= end {
+        let date = day.format(DATE_FORMAT).to_string();
+        match rows.next_if(|row| row.date == date) {
+            Some(row) => days.push(row),
+            None => days.push(DailySales {
+                date,
+                ..Default::default()
+            }),
+        }
+        day += chrono::Duration::days(1);
+    }
+    days
+}
+
+/// Rounds money to cents.
+pub fn round_cents(value: f64) -> f64 {
+    (value * 100.0).round() / 100.0
 }
 
 /// Read-only sales analytics.

@@ -106,7 +106,9 @@ impl LocalMesh {
 
         let config = warehouse::Config {
             mesh: mesh("warehouse"),
-            data_path: options.data_dir.join("warehouse.sqlite"),
+            backend: warehouse::Backend::Embedded {
+                path: options.data_dir.join("warehouse.sqlite"),
+            },
         };
         let stop = shutdown.clone();
         tasks.spawn(async move {

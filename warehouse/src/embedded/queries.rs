@@ -1,12 +1,13 @@
 //! The SQL the embedded warehouse answers with.
 
-use chrono::{Duration, NaiveDate};
+use chrono::NaiveDate;
 use proto::warehouse::{CustomerSales, DailySales, ItemSales, Kpis, StockLevel};
 use rusqlite::{Connection, params};
 
-use crate::Window;
-
-const DATE_FORMAT: &str = "%Y-%m-%d";
+use crate::{
+    Window,
+    source::{DATE_FORMAT, fill_calendar, round_cents},
+};
 
 pub(super) fn latest_day(connection: &Connection) -> rusqlite::Result<NaiveDate> {
     let latest: String =
@@ -16,14 +17,8 @@ pub(super) fn latest_day(connection: &Connection) -> rusqlite::Result<NaiveDate>
     })
 }
 
-/// The first and last day of `window`, as the dates are stored.
 fn bounds(latest: NaiveDate, window: Window) -> (String, String) {
-    let end = latest - Duration::days(i64::from(window.offset));
-    let start = end - Duration::days(i64::from(window.days) - 1);
-    (
-        start.format(DATE_FORMAT).to_string(),
-        end.format(DATE_FORMAT).to_string(),
-    )
+    window.bounds(latest)
 }
 
 pub(super) fn kpis(
@@ -69,7 +64,7 @@ pub(super) fn daily_sales(
          WHERE o.OrderDate BETWEEN ?1 AND ?2
          GROUP BY o.OrderDate ORDER BY o.OrderDate",
     )?;
-    let mut rows = statement
+    let rows = statement
         .query_map(params![start, end], |row| {
             Ok(DailySales {
                 date: row.get(0)?,
@@ -78,24 +73,8 @@ pub(super) fn daily_sales(
                 units: row.get(3)?,
             })
         })?
-        .collect::<rusqlite::Result<Vec<_>>>()?
-        .into_iter()
-        .peekable();
-    // One row per calendar day: a day without orders is a zero, not a gap.
-    let mut days = Vec::with_capacity(days_back as usize);
-    let mut day = latest - Duration::days(i64::from(days_back) - 1);
-    while day <= latest {
-        let date = day.format(DATE_FORMAT).to_string();
-        match rows.next_if(|row| row.date == date) {
-            Some(row) => days.push(row),
-            None => days.push(DailySales {
-                date,
-                ..Default::default()
-            }),
-        }
-        day += Duration::days(1);
-    }
-    Ok(days)
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(fill_calendar(latest, Window::latest(days_back), rows))
 }
 
 /// Order lines from the start of the previous window to the end of `window`,
@@ -188,8 +167,4 @@ pub(super) fn stock_levels(connection: &Connection) -> rusqlite::Result<Vec<Stoc
             })
         })?
         .collect()
-}
-
-fn round_cents(value: f64) -> f64 {
-    (value * 100.0).round() / 100.0
 }
