@@ -9,7 +9,7 @@ use std::{
     sync::{Arc, Mutex},
 };
 
-use proto::store::{AuditEntry, ForecastRun};
+use proto::store::{AuditEntry, ForecastRun, RankingRun, RecommendationRun};
 use rusqlite::Connection;
 
 use crate::records::{Appended, Page, PageRequest, RecordStore, StoreError};
@@ -23,6 +23,16 @@ CREATE TABLE IF NOT EXISTS audit_logs (
     body BLOB NOT NULL
 );
 CREATE TABLE IF NOT EXISTS forecast_runs (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    idempotency_key TEXT NOT NULL UNIQUE,
+    body BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS ranking_runs (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    idempotency_key TEXT NOT NULL UNIQUE,
+    body BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS recommendation_runs (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     idempotency_key TEXT NOT NULL UNIQUE,
     body BLOB NOT NULL
@@ -112,6 +122,30 @@ impl RecordStore for EmbeddedStore {
     }
 
     async fn list_forecast_runs(&self, page: PageRequest) -> Result<Page<ForecastRun>, StoreError> {
+        self.list(page).await
+    }
+    async fn append_ranking_run(
+        &self,
+        run: RankingRun,
+    ) -> Result<Appended<RankingRun>, StoreError> {
+        self.append(run).await
+    }
+
+    async fn list_ranking_runs(&self, page: PageRequest) -> Result<Page<RankingRun>, StoreError> {
+        self.list(page).await
+    }
+
+    async fn append_recommendation_run(
+        &self,
+        run: RecommendationRun,
+    ) -> Result<Appended<RecommendationRun>, StoreError> {
+        self.append(run).await
+    }
+
+    async fn list_recommendation_runs(
+        &self,
+        page: PageRequest,
+    ) -> Result<Page<RecommendationRun>, StoreError> {
         self.list(page).await
     }
 }

@@ -14,7 +14,7 @@ use std::{
 };
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, PoolError, RecyclingMethod, Runtime};
-use proto::store::{AuditEntry, ForecastRun};
+use proto::store::{AuditEntry, ForecastRun, RankingRun, RecommendationRun};
 use secrecy::{ExposeSecret, SecretString};
 use tokio_postgres::{NoTls, config::SslMode, error::SqlState};
 
@@ -254,6 +254,30 @@ impl RecordStore for PostgresStore {
     }
 
     async fn list_forecast_runs(&self, page: PageRequest) -> Result<Page<ForecastRun>, StoreError> {
+        self.list(page).await
+    }
+    async fn append_ranking_run(
+        &self,
+        run: RankingRun,
+    ) -> Result<Appended<RankingRun>, StoreError> {
+        self.append(run).await
+    }
+
+    async fn list_ranking_runs(&self, page: PageRequest) -> Result<Page<RankingRun>, StoreError> {
+        self.list(page).await
+    }
+
+    async fn append_recommendation_run(
+        &self,
+        run: RecommendationRun,
+    ) -> Result<Appended<RecommendationRun>, StoreError> {
+        self.append(run).await
+    }
+
+    async fn list_recommendation_runs(
+        &self,
+        page: PageRequest,
+    ) -> Result<Page<RecommendationRun>, StoreError> {
         self.list(page).await
     }
 }

@@ -4,7 +4,7 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use prost::Message;
-use proto::store::{AuditEntry, ForecastRun};
+use proto::store::{AuditEntry, ForecastRun, RankingRun, RecommendationRun};
 
 use crate::StoreError;
 
@@ -19,39 +19,33 @@ pub trait Record: Message + Default + Send + Sync + 'static {
     fn id(&self) -> &str;
 }
 
-impl Record for AuditEntry {
-    const TABLE: &'static str = "audit_logs";
-    fn idempotency_key(&self) -> &str {
-        &self.idempotency_key
-    }
-    fn assign(&mut self, id: String, recorded_at_unix_ms: i64) {
-        self.id = id;
-        self.recorded_at_unix_ms = recorded_at_unix_ms;
-    }
-    fn recorded_at_unix_ms(&self) -> i64 {
-        self.recorded_at_unix_ms
-    }
-    fn id(&self) -> &str {
-        &self.id
-    }
+/// Implements [`Record`] for a message with `id`, `idempotency_key` and
+/// `recorded_at_unix_ms` fields, kept in `table`.
+macro_rules! record {
+    ($message:ty, $table:literal) => {
+        impl Record for $message {
+            const TABLE: &'static str = $table;
+            fn idempotency_key(&self) -> &str {
+                &self.idempotency_key
+            }
+            fn assign(&mut self, id: String, recorded_at_unix_ms: i64) {
+                self.id = id;
+                self.recorded_at_unix_ms = recorded_at_unix_ms;
+            }
+            fn recorded_at_unix_ms(&self) -> i64 {
+                self.recorded_at_unix_ms
+            }
+            fn id(&self) -> &str {
+                &self.id
+            }
+        }
+    };
 }
 
-impl Record for ForecastRun {
-    const TABLE: &'static str = "forecast_runs";
-    fn idempotency_key(&self) -> &str {
-        &self.idempotency_key
-    }
-    fn assign(&mut self, id: String, recorded_at_unix_ms: i64) {
-        self.id = id;
-        self.recorded_at_unix_ms = recorded_at_unix_ms;
-    }
-    fn recorded_at_unix_ms(&self) -> i64 {
-        self.recorded_at_unix_ms
-    }
-    fn id(&self) -> &str {
-        &self.id
-    }
-}
+record!(AuditEntry, "audit_logs");
+record!(ForecastRun, "forecast_runs");
+record!(RankingRun, "ranking_runs");
+record!(RecommendationRun, "recommendation_runs");
 
 /// Assigns a fresh id and the current time to a record about to be written.
 pub(crate) fn assign_new<R: Record>(record: &mut R) {

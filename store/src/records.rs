@@ -2,7 +2,7 @@
 //! keeps: appends are idempotent by key, listings are newest first and paged
 //! by an opaque cursor.
 
-use proto::store::{AuditEntry, ForecastRun};
+use proto::store::{AuditEntry, ForecastRun, RankingRun, RecommendationRun};
 
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -113,6 +113,19 @@ pub trait RecordStore: Send + Sync + 'static {
         run: ForecastRun,
     ) -> Result<Appended<ForecastRun>, StoreError>;
     async fn list_forecast_runs(&self, page: PageRequest) -> Result<Page<ForecastRun>, StoreError>;
+    /// Appends `run` unless its idempotency key exists; returns the stored run.
+    async fn append_ranking_run(&self, run: RankingRun)
+    -> Result<Appended<RankingRun>, StoreError>;
+    async fn list_ranking_runs(&self, page: PageRequest) -> Result<Page<RankingRun>, StoreError>;
+    /// Appends `run` unless its idempotency key exists; returns the stored run.
+    async fn append_recommendation_run(
+        &self,
+        run: RecommendationRun,
+    ) -> Result<Appended<RecommendationRun>, StoreError>;
+    async fn list_recommendation_runs(
+        &self,
+        page: PageRequest,
+    ) -> Result<Page<RecommendationRun>, StoreError>;
 }
 
 /// Refuses a write without an idempotency key: a retry could not be recognized.

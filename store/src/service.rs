@@ -4,13 +4,17 @@ use std::sync::Arc;
 
 use mesh_core::capability::call_plan::methods::{
     STORE_APPEND_AUDIT_ENTRIES, STORE_APPEND_AUDIT_ENTRY, STORE_APPEND_FORECAST_RUN,
-    STORE_LIST_AUDIT_ENTRIES, STORE_LIST_FORECAST_RUNS,
+    STORE_APPEND_RANKING_RUN, STORE_APPEND_RECOMMENDATION_RUN, STORE_LIST_AUDIT_ENTRIES,
+    STORE_LIST_FORECAST_RUNS, STORE_LIST_RANKING_RUNS, STORE_LIST_RECOMMENDATION_RUNS,
 };
 use proto::store::{
     AppendAuditEntriesRequest, AppendAuditEntriesResponse, AppendAuditEntryRequest,
     AppendAuditEntryResponse, AppendForecastRunRequest, AppendForecastRunResponse,
-    ListAuditEntriesRequest, ListAuditEntriesResponse, ListForecastRunsRequest,
-    ListForecastRunsResponse, store_service_server::StoreService,
+    AppendRankingRunRequest, AppendRankingRunResponse, AppendRecommendationRunRequest,
+    AppendRecommendationRunResponse, ListAuditEntriesRequest, ListAuditEntriesResponse,
+    ListForecastRunsRequest, ListForecastRunsResponse, ListRankingRunsRequest,
+    ListRankingRunsResponse, ListRecommendationRunsRequest, ListRecommendationRunsResponse,
+    store_service_server::StoreService,
 };
 use tonic::{Request, Response, Status};
 
@@ -21,10 +25,15 @@ pub const GRPC_SERVICE: &str = "forecastmesh.store.v1.StoreService";
 /// Returns the right each method needs.
 pub fn required_operation(method: &str) -> Option<&'static str> {
     match method {
-        STORE_APPEND_AUDIT_ENTRY | STORE_APPEND_AUDIT_ENTRIES | STORE_APPEND_FORECAST_RUN => {
-            Some("write")
-        }
-        STORE_LIST_AUDIT_ENTRIES | STORE_LIST_FORECAST_RUNS => Some("read"),
+        STORE_APPEND_AUDIT_ENTRY
+        | STORE_APPEND_AUDIT_ENTRIES
+        | STORE_APPEND_FORECAST_RUN
+        | STORE_APPEND_RANKING_RUN
+        | STORE_APPEND_RECOMMENDATION_RUN => Some("write"),
+        STORE_LIST_AUDIT_ENTRIES
+        | STORE_LIST_FORECAST_RUNS
+        | STORE_LIST_RANKING_RUNS
+        | STORE_LIST_RECOMMENDATION_RUNS => Some("read"),
         _ => None,
     }
 }
@@ -133,6 +142,68 @@ impl StoreService for Store {
             .list_forecast_runs(PageRequest::parse(request.page_size, &request.page_token)?)
             .await?;
         Ok(Response::new(ListForecastRunsResponse {
+            runs: page.records,
+            next_page_token: page.next_cursor,
+        }))
+    }
+
+    async fn append_ranking_run(
+        &self,
+        request: Request<AppendRankingRunRequest>,
+    ) -> Result<Response<AppendRankingRunResponse>, Status> {
+        let run = request
+            .into_inner()
+            .run
+            .ok_or_else(|| Status::invalid_argument("run is required"))?;
+        require_key(&run.idempotency_key)?;
+        let appended = self.records.append_ranking_run(run).await?;
+        Ok(Response::new(AppendRankingRunResponse {
+            run: Some(appended.record),
+            created: appended.created,
+        }))
+    }
+
+    async fn list_ranking_runs(
+        &self,
+        request: Request<ListRankingRunsRequest>,
+    ) -> Result<Response<ListRankingRunsResponse>, Status> {
+        let request = request.into_inner();
+        let page = self
+            .records
+            .list_ranking_runs(PageRequest::parse(request.page_size, &request.page_token)?)
+            .await?;
+        Ok(Response::new(ListRankingRunsResponse {
+            runs: page.records,
+            next_page_token: page.next_cursor,
+        }))
+    }
+
+    async fn append_recommendation_run(
+        &self,
+        request: Request<AppendRecommendationRunRequest>,
+    ) -> Result<Response<AppendRecommendationRunResponse>, Status> {
+        let run = request
+            .into_inner()
+            .run
+            .ok_or_else(|| Status::invalid_argument("run is required"))?;
+        require_key(&run.idempotency_key)?;
+        let appended = self.records.append_recommendation_run(run).await?;
+        Ok(Response::new(AppendRecommendationRunResponse {
+            run: Some(appended.record),
+            created: appended.created,
+        }))
+    }
+
+    async fn list_recommendation_runs(
+        &self,
+        request: Request<ListRecommendationRunsRequest>,
+    ) -> Result<Response<ListRecommendationRunsResponse>, Status> {
+        let request = request.into_inner();
+        let page = self
+            .records
+            .list_recommendation_runs(PageRequest::parse(request.page_size, &request.page_token)?)
+            .await?;
+        Ok(Response::new(ListRecommendationRunsResponse {
             runs: page.records,
             next_page_token: page.next_cursor,
         }))

@@ -204,6 +204,70 @@ async fn batches_append_in_order_and_respect_keys(backend: &Backend) -> TestResu
     Ok(())
 }
 
+async fn ranking_and_recommendation_runs_keep_every_field(backend: &Backend) -> TestResult {
+    use proto::store::{
+        RankedEntry, RankedKind, RankingRun, Recommendation, RecommendationAction,
+        RecommendationRun,
+    };
+    let store = store::open(backend).await?;
+    let ranking = RankingRun {
+        idempotency_key: "rank-1".into(),
+        principal: "p".repeat(32),
+        window_days: 30,
+        entries: vec![RankedEntry {
+            kind: RankedKind::StockItem as i32,
+            entity_id: 7,
+            name: "USB food flash drive".into(),
+            rank: 1,
+            revenue: 500.0,
+            previous_revenue: 400.0,
+            growth: Some(0.25),
+            forecast_trend: None,
+        }],
+        ..Default::default()
+    };
+    let first = store.append_ranking_run(ranking.clone()).await?;
+    assert!(first.created);
+    assert_eq!(first.record.entries, ranking.entries);
+    assert!(!store.append_ranking_run(ranking).await?.created);
+    assert_eq!(
+        store.list_ranking_runs(first_page(10)).await?.records,
+        vec![first.record]
+    );
+
+    let recommendation = RecommendationRun {
+        idempotency_key: "rec-1".into(),
+        recommendations: vec![Recommendation {
+            action: RecommendationAction::Restock as i32,
+            stock_item_id: 7,
+            name: "USB food flash drive".into(),
+            reason: "forecast demand over the 14-day lead time exceeds stock on hand".into(),
+            figures: [("demand".to_string(), 61.5), ("on_hand".to_string(), 42.0)].into(),
+        }],
+        ..Default::default()
+    };
+    let stored = store
+        .append_recommendation_run(recommendation.clone())
+        .await?;
+    assert_eq!(
+        stored.record.recommendations,
+        recommendation.recommendations
+    );
+    let again = store.append_recommendation_run(recommendation).await?;
+    assert_eq!(
+        (again.created, again.record.id),
+        (false, stored.record.id.clone())
+    );
+    assert_eq!(
+        store
+            .list_recommendation_runs(first_page(10))
+            .await?
+            .records,
+        vec![stored.record]
+    );
+    Ok(())
+}
+
 /// Runs each contract test against both backends.
 macro_rules! contract {
     ($($name:ident),* $(,)?) => {
@@ -231,6 +295,7 @@ macro_rules! contract {
 contract!(
     appends_are_idempotent_by_key,
     batches_append_in_order_and_respect_keys,
+    ranking_and_recommendation_runs_keep_every_field,
     concurrent_retries_write_once,
     records_survive_reopening,
     listings_page_newest_first

@@ -35,8 +35,13 @@ async fn migrations_apply_once() -> TestResult {
         .iter()
         .map(|row| row.get(0))
         .collect();
-    assert_eq!(versions, vec![1]);
-    for table in ["audit_logs", "forecast_runs"] {
+    assert_eq!(versions, vec![1, 2]);
+    for table in [
+        "audit_logs",
+        "forecast_runs",
+        "ranking_runs",
+        "recommendation_runs",
+    ] {
         let unique = client
             .query_one(
                 "SELECT count(*) FROM pg_indexes WHERE tablename = $1 AND indexdef LIKE '%UNIQUE%(idempotency_key)%'",

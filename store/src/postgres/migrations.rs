@@ -6,7 +6,13 @@ use deadpool_postgres::Client;
 use crate::StoreError;
 
 /// Every migration, in order. A shipped migration is never edited: add one.
-const MIGRATIONS: &[(i32, &str)] = &[(1, include_str!("../../migrations/0001_records.sql"))];
+const MIGRATIONS: &[(i32, &str)] = &[
+    (1, include_str!("../../migrations/0001_records.sql")),
+    (
+        2,
+        include_str!("../../migrations/0002_ranking_and_recommendation_runs.sql"),
+    ),
+];
 
 /// An arbitrary constant naming this schema's advisory lock.
 const LOCK: i64 = 0x466f_7265_6361_7374;

@@ -24,6 +24,13 @@ pub mod methods {
         "/forecastmesh.store.v1.StoreService/ListAuditEntries";
     pub const STORE_APPEND_FORECAST_RUN: &str =
         "/forecastmesh.store.v1.StoreService/AppendForecastRun";
+    pub const STORE_APPEND_RANKING_RUN: &str =
+        "/forecastmesh.store.v1.StoreService/AppendRankingRun";
+    pub const STORE_LIST_RANKING_RUNS: &str = "/forecastmesh.store.v1.StoreService/ListRankingRuns";
+    pub const STORE_APPEND_RECOMMENDATION_RUN: &str =
+        "/forecastmesh.store.v1.StoreService/AppendRecommendationRun";
+    pub const STORE_LIST_RECOMMENDATION_RUNS: &str =
+        "/forecastmesh.store.v1.StoreService/ListRecommendationRuns";
     pub const STORE_LIST_FORECAST_RUNS: &str =
         "/forecastmesh.store.v1.StoreService/ListForecastRuns";
 }
