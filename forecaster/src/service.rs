@@ -12,7 +12,7 @@ use proto::{
         PredictionInterval, forecaster_service_server::ForecasterService,
     },
     store::{
-        AppendForecastRunRequest, ForecastRun, ForecastRunPoint,
+        AppendForecastRunRequest, ForecastRun, ForecastRunPoint, IntervalCoverage, ModelScore,
         store_service_client::StoreServiceClient,
     },
     warehouse::{GetDailySalesRequest, warehouse_service_client::WarehouseServiceClient},
@@ -135,14 +135,19 @@ impl ForecasterService for Forecaster {
         let values: Vec<f64> = history.iter().map(|day| day.revenue).collect();
 
         let (horizon, levels) = (checked.horizon, checked.levels.clone());
-        let fitted =
-            tokio::task::spawn_blocking(move || model::forecast(&values, horizon, &levels))
-                .await
-                .map_err(|error| {
-                    tracing::warn!(%error, "forecast task failed");
-                    Status::internal("internal error")
-                })?
-                .map_err(model_status)?;
+        let choice = tokio::task::spawn_blocking(move || {
+            model::choose_and_forecast(&values, horizon, &levels)
+        })
+        .await
+        .map_err(|error| {
+            tracing::warn!(%error, "forecast task failed");
+            Status::internal("internal error")
+        })?
+        .map_err(model_status)?;
+        let fitted = &choice.forecast;
+        let accuracy = Some(score_message(&choice.chosen));
+        let candidates: Vec<ModelScore> = choice.scores.iter().map(score_message).collect();
+        let seasonal_periods: Vec<i32> = choice.periods.iter().map(|p| *p as i32).collect();
 
         let points: Vec<ForecastPoint> = (0..horizon)
             .map(|step| ForecastPoint {
@@ -176,6 +181,10 @@ impl ForecasterService for Forecaster {
                     value: p.value,
                 })
                 .collect(),
+            model_parameters: fitted.parameters.clone(),
+            seasonal_periods: seasonal_periods.clone(),
+            accuracy: accuracy.clone(),
+            candidates: candidates.clone(),
             ..Default::default()
         };
         let stored = self
@@ -193,11 +202,32 @@ impl ForecasterService for Forecaster {
         Ok(Response::new(ForecastRevenueResponse {
             forecast: Some(Forecast {
                 run_id: stored.id,
-                model: fitted.model,
+                model: fitted.model.clone(),
                 history_points: history.len() as i32,
                 points,
+                model_parameters: fitted.parameters.clone(),
+                seasonal_periods,
+                accuracy,
+                candidates,
             }),
         }))
+    }
+}
+
+fn score_message(score: &model::ModelScore) -> ModelScore {
+    ModelScore {
+        model: score.model.clone(),
+        mase: score.mase,
+        smape: score.smape,
+        mape: score.mape,
+        coverage: score
+            .coverage
+            .iter()
+            .map(|(level, coverage)| IntervalCoverage {
+                level: *level,
+                coverage: *coverage,
+            })
+            .collect(),
     }
 }
 

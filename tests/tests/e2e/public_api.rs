@@ -133,6 +133,34 @@ async fn buf_curl_calls_every_public_method_over_grpc_web() -> anyhow::Result<()
         .to_owned();
     assert!(!run_id.is_empty());
     let run = recorded_run(&mesh, &run_id).await?;
+    // The model was chosen by backtest, beat the seasonal naive baseline, and
+    // the run records why.
+    let candidates = forecast["forecast"]["candidates"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let mase_of = |name: &str| {
+        candidates
+            .iter()
+            .find(|c| c["model"].as_str().is_some_and(|m| m.starts_with(name)))
+            .and_then(|c| c["mase"].as_f64())
+    };
+    let chosen = forecast["forecast"]["accuracy"]["mase"]
+        .as_f64()
+        .unwrap_or(f64::NAN);
+    assert!(
+        chosen <= mase_of("SeasonalNaive").unwrap_or(f64::NAN),
+        "{forecast}"
+    );
+    assert_eq!(
+        forecast["forecast"]["seasonalPeriods"][0], 7,
+        "weekly seasonality found in the data"
+    );
+    assert_eq!(run.candidates.len(), candidates.len());
+    assert_eq!(
+        run.accuracy.as_ref().map(|a| a.model.clone()),
+        forecast["forecast"]["model"].as_str().map(String::from)
+    );
     assert_eq!(run.horizon_days, 7);
     assert_eq!(run.points.len(), 7);
     assert_eq!(
