@@ -3,7 +3,7 @@
 //! accuracy and interval coverage reported beside the forecast.
 //!
 //! - [`candidates`]: the models: seasonal naive (the baseline), AutoETS with
-//!   trend, MSTL around AutoETS, seasonal ETS (the Holt-Winters family).
+//!   trend, MSTL around AutoETS, and the Theta method (in [`theta`]).
 //! - [`seasonality`]: the seasonal periods, detected from the data.
 //! - [`metrics`]: MAPE, sMAPE, MASE and interval coverage.
 //! - [`backtest`]: rolling-origin evaluation and the choice of model.
@@ -12,9 +12,11 @@ mod backtest;
 mod candidates;
 mod metrics;
 mod seasonality;
+mod theta;
 
 pub use backtest::{Choice, ModelScore, choose_and_forecast};
 pub use candidates::{Candidate, Interval, SeriesForecast};
+pub use seasonality::detect as detect_seasonality;
 
 /// The fewest points a forecast is fitted on: four weeks.
 pub const MIN_HISTORY: usize = 28;

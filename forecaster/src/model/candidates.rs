@@ -32,24 +32,21 @@ pub enum Candidate {
     TrendEts,
     /// Seasonal-trend decomposition for each period, AutoETS on the trend.
     Mstl { periods: Vec<usize> },
-    /// Exponential smoothing with a seasonal component (Holt-Winters family).
-    SeasonalEts { period: usize },
+    /// The Theta method on the seasonally adjusted series.
+    Theta { period: usize },
 }
 
 impl Candidate {
     /// Returns the candidates for a series with these seasonal periods.
-    pub(crate) fn all(periods: &[usize]) -> Vec<Self> {
+    pub fn all(periods: &[usize]) -> Vec<Self> {
         let primary = periods.first().copied().unwrap_or(1);
         let mut candidates = vec![Self::SeasonalNaive { period: primary }, Self::TrendEts];
         if !periods.is_empty() {
             candidates.push(Self::Mstl {
                 periods: periods.to_vec(),
             });
-            // Seasonal ETS keeps one state per day of the season: weekly, not yearly.
-            if primary <= 24 {
-                candidates.push(Self::SeasonalEts { period: primary });
-            }
         }
+        candidates.push(Self::Theta { period: primary });
         candidates
     }
 
@@ -67,7 +64,7 @@ impl Candidate {
                         .join(",")
                 )
             }
-            Self::SeasonalEts { period } => format!("SeasonalETS({period})"),
+            Self::Theta { period } => format!("Theta({period})"),
         }
     }
 
@@ -93,14 +90,13 @@ impl Candidate {
                 let parameters = fitted.model().model_type().to_string();
                 predict(&fitted, horizon, levels, self.name(), parameters)
             }
-            Self::SeasonalEts { period } => {
-                let fitted = AutoETS::new(*period, "ZZA")
-                    .map_err(fit)?
-                    .fit(history)
-                    .map_err(fit)?;
-                let parameters = fitted.model().model_type().to_string();
-                predict(&fitted, horizon, levels, self.name(), parameters)
-            }
+            Self::Theta { period } => Ok(super::theta::forecast(
+                history,
+                *period,
+                horizon,
+                levels,
+                self.name(),
+            )),
             Self::Mstl { periods } => {
                 let fitted =
                     MSTLModel::new(periods.clone(), AutoETS::non_seasonal().into_trend_model())

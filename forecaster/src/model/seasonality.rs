@@ -4,7 +4,7 @@
 use augurs::seasons::{Detector, PeriodogramDetector};
 
 /// Returns the detected periods, shortest first.
-pub(crate) fn detect(history: &[f64]) -> Vec<usize> {
+pub fn detect(history: &[f64]) -> Vec<usize> {
     let mut periods: Vec<usize> = PeriodogramDetector::default()
         .detect(history)
         .into_iter()
