@@ -9,12 +9,11 @@ use std::{
     sync::{Arc, Mutex},
 };
 
-use proto::store::{AuditEntry, ForecastRun, RankingRun, RecommendationRun};
 use rusqlite::Connection;
 
-use crate::records::{Appended, Page, PageRequest, RecordStore, StoreError};
+use crate::records::{Appended, Page, PageRequest, StoreError};
 
-use crate::record::Record;
+use crate::record::{Backend, Record};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS audit_logs (
@@ -81,72 +80,18 @@ impl EmbeddedStore {
         .await
         .map_err(|e| StoreError::Internal(e.to_string()))?
     }
+}
 
-    async fn append<R: Record>(&self, record: R) -> Result<Appended<R>, StoreError> {
-        self.run(move |connection| table::append(connection, record))
+#[tonic::async_trait]
+impl Backend for EmbeddedStore {
+    async fn append_all<R: Record>(&self, records: Vec<R>) -> Result<Vec<Appended<R>>, StoreError> {
+        self.run(move |connection| table::append_all(connection, records))
             .await
     }
 
     async fn list<R: Record>(&self, page: PageRequest) -> Result<Page<R>, StoreError> {
         self.run(move |connection| table::list(connection, page))
             .await
-    }
-}
-
-#[tonic::async_trait]
-impl RecordStore for EmbeddedStore {
-    async fn append_audit_entry(
-        &self,
-        entry: AuditEntry,
-    ) -> Result<Appended<AuditEntry>, StoreError> {
-        self.append(entry).await
-    }
-
-    async fn append_audit_entries(
-        &self,
-        entries: Vec<AuditEntry>,
-    ) -> Result<Vec<Appended<AuditEntry>>, StoreError> {
-        self.run(move |connection| table::append_all(connection, entries))
-            .await
-    }
-
-    async fn list_audit_entries(&self, page: PageRequest) -> Result<Page<AuditEntry>, StoreError> {
-        self.list(page).await
-    }
-
-    async fn append_forecast_run(
-        &self,
-        run: ForecastRun,
-    ) -> Result<Appended<ForecastRun>, StoreError> {
-        self.append(run).await
-    }
-
-    async fn list_forecast_runs(&self, page: PageRequest) -> Result<Page<ForecastRun>, StoreError> {
-        self.list(page).await
-    }
-    async fn append_ranking_run(
-        &self,
-        run: RankingRun,
-    ) -> Result<Appended<RankingRun>, StoreError> {
-        self.append(run).await
-    }
-
-    async fn list_ranking_runs(&self, page: PageRequest) -> Result<Page<RankingRun>, StoreError> {
-        self.list(page).await
-    }
-
-    async fn append_recommendation_run(
-        &self,
-        run: RecommendationRun,
-    ) -> Result<Appended<RecommendationRun>, StoreError> {
-        self.append(run).await
-    }
-
-    async fn list_recommendation_runs(
-        &self,
-        page: PageRequest,
-    ) -> Result<Page<RecommendationRun>, StoreError> {
-        self.list(page).await
     }
 }
 

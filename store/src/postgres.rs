@@ -14,13 +14,12 @@ use std::{
 };
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, PoolError, RecyclingMethod, Runtime};
-use proto::store::{AuditEntry, ForecastRun, RankingRun, RecommendationRun};
 use secrecy::{ExposeSecret, SecretString};
 use tokio_postgres::{NoTls, config::SslMode, error::SqlState};
 
 use crate::{
-    record::{Record, assign_new, decode},
-    records::{Appended, Page, PageRequest, RecordStore, StoreError, cursor_after},
+    record::{Backend, Record, assign_new, decode},
+    records::{Appended, Page, PageRequest, StoreError, cursor_after},
 };
 
 /// How to reach the database and how long to wait for it.
@@ -114,14 +113,10 @@ impl PostgresStore {
             .map_err(database_error)?;
         Ok(row.get(0))
     }
+}
 
-    async fn append<R: Record>(&self, record: R) -> Result<Appended<R>, StoreError> {
-        let mut appended = self.append_all(vec![record]).await?;
-        appended
-            .pop()
-            .ok_or_else(|| StoreError::Internal("append returned nothing".into()))
-    }
-
+#[tonic::async_trait]
+impl Backend for PostgresStore {
     /// Inserts every record whose key is new with one statement, in one
     /// transaction, and returns what is stored for each, in order.
     async fn append_all<R: Record>(
@@ -223,62 +218,6 @@ impl PostgresStore {
             records,
             next_cursor,
         })
-    }
-}
-
-#[tonic::async_trait]
-impl RecordStore for PostgresStore {
-    async fn append_audit_entry(
-        &self,
-        entry: AuditEntry,
-    ) -> Result<Appended<AuditEntry>, StoreError> {
-        self.append(entry).await
-    }
-
-    async fn append_audit_entries(
-        &self,
-        entries: Vec<AuditEntry>,
-    ) -> Result<Vec<Appended<AuditEntry>>, StoreError> {
-        self.append_all(entries).await
-    }
-
-    async fn list_audit_entries(&self, page: PageRequest) -> Result<Page<AuditEntry>, StoreError> {
-        self.list(page).await
-    }
-
-    async fn append_forecast_run(
-        &self,
-        run: ForecastRun,
-    ) -> Result<Appended<ForecastRun>, StoreError> {
-        self.append(run).await
-    }
-
-    async fn list_forecast_runs(&self, page: PageRequest) -> Result<Page<ForecastRun>, StoreError> {
-        self.list(page).await
-    }
-    async fn append_ranking_run(
-        &self,
-        run: RankingRun,
-    ) -> Result<Appended<RankingRun>, StoreError> {
-        self.append(run).await
-    }
-
-    async fn list_ranking_runs(&self, page: PageRequest) -> Result<Page<RankingRun>, StoreError> {
-        self.list(page).await
-    }
-
-    async fn append_recommendation_run(
-        &self,
-        run: RecommendationRun,
-    ) -> Result<Appended<RecommendationRun>, StoreError> {
-        self.append(run).await
-    }
-
-    async fn list_recommendation_runs(
-        &self,
-        page: PageRequest,
-    ) -> Result<Page<RecommendationRun>, StoreError> {
-        self.list(page).await
     }
 }
 

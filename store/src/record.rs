@@ -6,7 +6,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use prost::Message;
 use proto::store::{AuditEntry, ForecastRun, RankingRun, RecommendationRun};
 
-use crate::StoreError;
+use crate::{
+    StoreError,
+    records::{Appended, Page, PageRequest, RecordStore},
+};
 
 /// A record kept in its own table.
 pub trait Record: Message + Default + Send + Sync + 'static {
@@ -57,4 +60,80 @@ pub(crate) fn assign_new<R: Record>(record: &mut R) {
 
 pub(crate) fn decode<R: Record>(body: &[u8]) -> Result<R, StoreError> {
     R::decode(body).map_err(|e| StoreError::Internal(format!("stored record does not decode: {e}")))
+}
+
+/// What a backend implements: append and list for any record type. Every
+/// backend is then a [`RecordStore`] through one blanket implementation.
+#[tonic::async_trait]
+pub trait Backend: Send + Sync + 'static {
+    /// Inserts each record whose key is new, in one transaction; returns
+    /// what is stored for each, in order.
+    async fn append_all<R: Record>(&self, records: Vec<R>) -> Result<Vec<Appended<R>>, StoreError>;
+
+    /// Lists newest first, `page.limit` at a time.
+    async fn list<R: Record>(&self, page: PageRequest) -> Result<Page<R>, StoreError>;
+
+    async fn append<R: Record>(&self, record: R) -> Result<Appended<R>, StoreError> {
+        let mut appended = self.append_all(vec![record]).await?;
+        appended
+            .pop()
+            .ok_or_else(|| StoreError::Internal("append returned nothing".into()))
+    }
+}
+
+#[tonic::async_trait]
+impl<B: Backend> RecordStore for B {
+    async fn append_audit_entry(
+        &self,
+        entry: AuditEntry,
+    ) -> Result<Appended<AuditEntry>, StoreError> {
+        self.append(entry).await
+    }
+
+    async fn append_audit_entries(
+        &self,
+        entries: Vec<AuditEntry>,
+    ) -> Result<Vec<Appended<AuditEntry>>, StoreError> {
+        self.append_all(entries).await
+    }
+
+    async fn list_audit_entries(&self, page: PageRequest) -> Result<Page<AuditEntry>, StoreError> {
+        self.list(page).await
+    }
+
+    async fn append_forecast_run(
+        &self,
+        run: ForecastRun,
+    ) -> Result<Appended<ForecastRun>, StoreError> {
+        self.append(run).await
+    }
+
+    async fn list_forecast_runs(&self, page: PageRequest) -> Result<Page<ForecastRun>, StoreError> {
+        self.list(page).await
+    }
+
+    async fn append_ranking_run(
+        &self,
+        run: RankingRun,
+    ) -> Result<Appended<RankingRun>, StoreError> {
+        self.append(run).await
+    }
+
+    async fn list_ranking_runs(&self, page: PageRequest) -> Result<Page<RankingRun>, StoreError> {
+        self.list(page).await
+    }
+
+    async fn append_recommendation_run(
+        &self,
+        run: RecommendationRun,
+    ) -> Result<Appended<RecommendationRun>, StoreError> {
+        self.append(run).await
+    }
+
+    async fn list_recommendation_runs(
+        &self,
+        page: PageRequest,
+    ) -> Result<Page<RecommendationRun>, StoreError> {
+        self.list(page).await
+    }
 }

@@ -7,18 +7,6 @@ use crate::{
     records::{Appended, Page, PageRequest, StoreError, cursor_after},
 };
 
-/// Inserts `record` unless its key exists, in one immediate transaction, and
-/// returns the stored record either way.
-pub(super) fn append<R: Record>(
-    connection: &mut Connection,
-    record: R,
-) -> Result<Appended<R>, StoreError> {
-    let mut appended = append_all(connection, vec![record])?;
-    appended
-        .pop()
-        .ok_or_else(|| StoreError::Internal("append returned nothing".into()))
-}
-
 /// Inserts each record whose key does not exist yet, all in one immediate
 /// transaction, and returns what is stored for each, in order.
 pub(super) fn append_all<R: Record>(
