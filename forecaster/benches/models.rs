@@ -62,7 +62,7 @@ async fn warehouse_revenue() -> Result<Vec<f64>, Box<dyn std::error::Error + Sen
     let warehouse =
         EmbeddedWarehouse::open_or_generate(&dir.path().join("warehouse.sqlite")).await?;
     Ok(warehouse
-        .daily_sales(730)
+        .daily_sales(730, warehouse::Subject::All)
         .await?
         .iter()
         .map(|day| day.revenue)

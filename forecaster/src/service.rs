@@ -123,6 +123,7 @@ impl ForecasterService for Forecaster {
                 &capability,
                 GetDailySalesRequest {
                     days_back: checked.history_days,
+                    subject: None,
                 },
             ))
             .await?

@@ -87,6 +87,7 @@ impl GatewayService for Gateway {
         let capability = capability_of(&request)?;
         let message = GetDailySalesRequest {
             days_back: request.get_ref().days_back,
+            subject: None,
         };
         let days = self
             .upstreams
@@ -135,7 +136,10 @@ impl GatewayService for Gateway {
             )),
             warehouse_history.get_daily_sales(with_capability(
                 &capability,
-                GetDailySalesRequest { days_back: 0 }
+                GetDailySalesRequest {
+                    days_back: 0,
+                    subject: None
+                }
             )),
             forecaster.forecast_revenue(with_capability(
                 &capability,

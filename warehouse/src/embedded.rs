@@ -14,7 +14,7 @@ use chrono::NaiveDate;
 use proto::warehouse::{CustomerSales, DailySales, ItemSales, Kpis, RunQueryResponse, StockLevel};
 use rusqlite::{Connection, OpenFlags};
 
-use crate::{SalesSource, WarehouseError, Window};
+use crate::{SalesSource, Subject, WarehouseError, Window};
 
 pub use generate::{DATASET_VERSION, FIRST_DAY, LAST_DAY};
 
@@ -98,11 +98,16 @@ impl SalesSource for Arc<EmbeddedWarehouse> {
             .await
     }
 
-    async fn daily_sales(&self, days_back: u32) -> Result<Vec<DailySales>, WarehouseError> {
+    async fn daily_sales(
+        &self,
+        days_back: u32,
+        subject: Subject,
+    ) -> Result<Vec<DailySales>, WarehouseError> {
         self.with_connection(move |connection, latest| {
-            queries::daily_sales(connection, latest, days_back)
+            queries::daily_sales(connection, latest, days_back, subject)
         })
-        .await
+        .await?
+        .map_err(WarehouseError::InvalidArgument)
     }
 
     async fn run_query(

@@ -25,7 +25,7 @@ use mesh_core::{
 use proto::warehouse::warehouse_service_server::WarehouseServiceServer;
 
 pub use config::{Backend, Config};
-pub use source::{SalesSource, WarehouseError, Window};
+pub use source::{SalesSource, Subject, WarehouseError, Window};
 
 /// The callers allowed on the warehouse.
 pub const ALLOWED_CALLERS: &[&str] = &["gateway", "forecaster"];

@@ -14,7 +14,7 @@ use proto::warehouse::{
 };
 use tonic::{Request, Response, Status};
 
-use crate::{SalesSource, Window, sql_guard};
+use crate::{SalesSource, Subject, Window, sql_guard};
 
 /// The most rows an ad-hoc query returns, and the default.
 pub const MAX_QUERY_ROWS: i32 = 10_000;
@@ -130,7 +130,16 @@ impl<S: SalesSource> WarehouseService for Warehouse<S> {
         request: Request<GetDailySalesRequest>,
     ) -> Result<Response<GetDailySalesResponse>, Status> {
         let days_back = days_in_range("days_back", request.get_ref().days_back, 365)?;
-        let days = self.source.daily_sales(days_back).await?;
+        let subject = match request.get_ref().subject {
+            None => Subject::All,
+            Some(proto::warehouse::get_daily_sales_request::Subject::StockItemId(id)) => {
+                Subject::StockItem(id)
+            }
+            Some(proto::warehouse::get_daily_sales_request::Subject::CustomerId(id)) => {
+                Subject::Customer(id)
+            }
+        };
+        let days = self.source.daily_sales(days_back, subject).await?;
         Ok(Response::new(GetDailySalesResponse { days }))
     }
 

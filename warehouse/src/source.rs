@@ -98,6 +98,25 @@ pub fn round_cents(value: f64) -> f64 {
     (value * 100.0).round() / 100.0
 }
 
+/// Whose sales a series holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Subject {
+    All,
+    StockItem(i64),
+    Customer(i64),
+}
+
+impl Subject {
+    /// The filters a query binds: (stock item, customer), each optional.
+    pub fn filters(self) -> (Option<i64>, Option<i64>) {
+        match self {
+            Self::All => (None, None),
+            Self::StockItem(id) => (Some(id), None),
+            Self::Customer(id) => (None, Some(id)),
+        }
+    }
+}
+
 /// Read-only sales analytics.
 #[tonic::async_trait]
 pub trait SalesSource: Send + Sync + 'static {
@@ -116,8 +135,13 @@ pub trait SalesSource: Send + Sync + 'static {
     async fn stock_levels(&self) -> Result<Vec<StockLevel>, WarehouseError>;
 
     /// Returns one row per day, oldest first, for the `days_back` days ending
-    /// at the latest day; days without orders are zero rows, not gaps.
-    async fn daily_sales(&self, days_back: u32) -> Result<Vec<DailySales>, WarehouseError>;
+    /// at the latest day, of `subject`'s sales; days without orders are zero
+    /// rows, not gaps. An unknown stock item or customer is `InvalidArgument`.
+    async fn daily_sales(
+        &self,
+        days_back: u32,
+        subject: Subject,
+    ) -> Result<Vec<DailySales>, WarehouseError>;
 
     /// Runs a query the SQL guard admitted, returning at most `max_rows` rows
     /// and giving up after `timeout`. Errors in the operator's SQL are

@@ -15,7 +15,7 @@ use chrono::NaiveDate;
 use deadpool::managed::{Object, Pool, PoolError};
 use proto::warehouse::{CustomerSales, DailySales, ItemSales, Kpis, RunQueryResponse, StockLevel};
 
-use crate::{SalesSource, WarehouseError, Window};
+use crate::{SalesSource, Subject, WarehouseError, Window};
 
 pub use connect::{Connections, SqlServerSettings};
 
@@ -92,14 +92,22 @@ impl SalesSource for SqlServerWarehouse {
             .await
     }
 
-    async fn daily_sales(&self, days_back: u32) -> Result<Vec<DailySales>, WarehouseError> {
+    async fn daily_sales(
+        &self,
+        days_back: u32,
+        subject: Subject,
+    ) -> Result<Vec<DailySales>, WarehouseError> {
         let latest = self.latest_day().await?;
         let window = Window::latest(days_back);
         let bounds = window.bounds(latest);
         let rows = self
-            .run(async |client| queries::daily_sales(client, &bounds).await)
+            .run(async |client| queries::daily_sales(client, &bounds, subject).await)
             .await?;
-        Ok(crate::source::fill_calendar(latest, window, rows))
+        Ok(crate::source::fill_calendar(
+            latest,
+            window,
+            rows.map_err(WarehouseError::InvalidArgument)?,
+        ))
     }
 
     async fn item_sales(&self, window: Window) -> Result<Vec<ItemSales>, WarehouseError> {

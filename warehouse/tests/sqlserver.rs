@@ -11,7 +11,7 @@ use proto::warehouse::{QueryColumnType, query_cell::Value};
 use secrecy::SecretString;
 use tds_peer::{Answer, Cell, Kind, Received, TdsPeer};
 use warehouse::{
-    SalesSource, WarehouseError, Window,
+    SalesSource, Subject, WarehouseError, Window,
     sqlserver::{SqlServerSettings, SqlServerWarehouse},
 };
 
@@ -30,7 +30,11 @@ fn answer(columns: &[(&str, Kind)], rows: Vec<Vec<Cell>>) -> Answer {
 /// Answers like WideWorldImporters would for the statements the warehouse sends.
 fn wide_world_importers(statement: &Received) -> Answer {
     let sql = statement.sql.as_str();
-    if sql.contains("MAX(OrderDate)") {
+    if sql.contains("FROM Warehouse.StockItems WHERE StockItemID = @P1") {
+        // Stock item 7 exists; no other does.
+        let found = i64::from(statement.params.first().map(String::as_str) == Some("7"));
+        answer(&[("", Kind::Int)], vec![vec![Cell::Int(found)]])
+    } else if sql.contains("MAX(OrderDate)") {
         answer(
             &[("", Kind::Text)],
             vec![vec![Cell::Text("2016-05-31".into())]],
@@ -201,7 +205,7 @@ async fn every_query_maps_to_the_shared_figures() -> TestResult {
     let peer = peer().await?;
     let warehouse = SqlServerWarehouse::connect(&plaintext_settings(&peer)).await?;
 
-    let days = warehouse.daily_sales(4).await?;
+    let days = warehouse.daily_sales(4, Subject::All).await?;
     let summary: Vec<(&str, f64)> = days.iter().map(|d| (d.date.as_str(), d.revenue)).collect();
     assert_eq!(
         summary,
@@ -345,7 +349,7 @@ async fn real_sql_server_answers_the_whole_query_set() -> TestResult {
     assert!((items.iter().map(|i| i.revenue).sum::<f64>() - kpis.revenue).abs() < 1.0);
     let customers = warehouse.customer_sales(window).await?;
     assert_eq!(customers.iter().map(|c| c.orders).sum::<i64>(), kpis.orders);
-    assert_eq!(warehouse.daily_sales(30).await?.len(), 30);
+    assert_eq!(warehouse.daily_sales(30, Subject::All).await?.len(), 30);
     assert!(!warehouse.stock_levels().await?.is_empty());
     let refused = warehouse
         .run_query(
@@ -355,5 +359,32 @@ async fn real_sql_server_answers_the_whole_query_set() -> TestResult {
         )
         .await?;
     assert_eq!((refused.rows.len(), refused.truncated), (3, true));
+    Ok(())
+}
+
+#[tokio::test]
+async fn one_items_series_is_filtered_by_parameter_and_unknown_items_are_refused() -> TestResult {
+    let peer = peer().await?;
+    let warehouse = SqlServerWarehouse::connect(&plaintext_settings(&peer)).await?;
+    assert_eq!(
+        warehouse.daily_sales(4, Subject::StockItem(7)).await?.len(),
+        4
+    );
+    let sent = peer
+        .seen()
+        .statements
+        .iter()
+        .rev()
+        .find(|s| s.sql.contains("GROUP BY o.OrderDate"))
+        .cloned()
+        .ok_or("not sent")?;
+    assert!(sent.sql.contains("(@P3 IS NULL OR l.StockItemID = @P3)"));
+    assert_eq!(sent.params, ["2016-05-28", "2016-05-31", "7", "NULL"]);
+
+    let refused = warehouse.daily_sales(4, Subject::StockItem(8)).await;
+    assert!(
+        matches!(refused, Err(WarehouseError::InvalidArgument(ref m)) if m == "unknown stock item 8"),
+        "{refused:?}"
+    );
     Ok(())
 }

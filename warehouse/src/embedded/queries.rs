@@ -5,7 +5,7 @@ use proto::warehouse::{CustomerSales, DailySales, ItemSales, Kpis, StockLevel};
 use rusqlite::{Connection, params};
 
 use crate::{
-    Window,
+    Subject, Window,
     source::{DATE_FORMAT, fill_calendar, round_cents},
 };
 
@@ -56,16 +56,22 @@ pub(super) fn daily_sales(
     connection: &Connection,
     latest: NaiveDate,
     days_back: u32,
-) -> rusqlite::Result<Vec<DailySales>> {
+    subject: Subject,
+) -> rusqlite::Result<Result<Vec<DailySales>, String>> {
+    let (item, customer) = subject.filters();
+    if let Some(unknown) = unknown_subject(connection, subject)? {
+        return Ok(Err(unknown));
+    }
     let (start, end) = bounds(latest, Window::latest(days_back));
     let mut statement = connection.prepare_cached(
         "SELECT o.OrderDate, SUM(l.Quantity * l.UnitPrice), COUNT(DISTINCT o.OrderID), SUM(l.Quantity)
          FROM Orders o JOIN OrderLines l ON l.OrderID = o.OrderID
          WHERE o.OrderDate BETWEEN ?1 AND ?2
+           AND (?3 IS NULL OR l.StockItemID = ?3) AND (?4 IS NULL OR o.CustomerID = ?4)
          GROUP BY o.OrderDate ORDER BY o.OrderDate",
     )?;
     let rows = statement
-        .query_map(params![start, end], |row| {
+        .query_map(params![start, end, item, customer], |row| {
             Ok(DailySales {
                 date: row.get(0)?,
                 revenue: round_cents(row.get(1)?),
@@ -74,7 +80,26 @@ pub(super) fn daily_sales(
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(fill_calendar(latest, Window::latest(days_back), rows))
+    Ok(Ok(fill_calendar(latest, Window::latest(days_back), rows)))
+}
+
+/// Says which id does not exist, if one does not.
+fn unknown_subject(connection: &Connection, subject: Subject) -> rusqlite::Result<Option<String>> {
+    let (sql, id, what) = match subject {
+        Subject::All => return Ok(None),
+        Subject::StockItem(id) => (
+            "SELECT COUNT(*) FROM StockItems WHERE StockItemID = ?1",
+            id,
+            "stock item",
+        ),
+        Subject::Customer(id) => (
+            "SELECT COUNT(*) FROM Customers WHERE CustomerID = ?1",
+            id,
+            "customer",
+        ),
+    };
+    let found: i64 = connection.query_row(sql, [id], |row| row.get(0))?;
+    Ok((found == 0).then(|| format!("unknown {what} {id}")))
 }
 
 /// Order lines from the start of the previous window to the end of `window`,

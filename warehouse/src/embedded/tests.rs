@@ -7,7 +7,7 @@ async fn the_dataset_is_deterministic_seasonal_and_read_only()
     let path = dir.path().join("warehouse.sqlite");
     let warehouse = EmbeddedWarehouse::open_or_generate(&path).await?;
 
-    let days = warehouse.daily_sales(3650).await?;
+    let days = warehouse.daily_sales(3650, Subject::All).await?;
     let first_with_sales = days.iter().position(|d| d.orders > 0).ok_or("no sales")?;
     assert_eq!(days[first_with_sales].date, FIRST_DAY.to_string());
     assert_eq!(
@@ -190,5 +190,46 @@ async fn item_and_customer_sales_add_up_to_the_kpis_of_both_windows()
             .iter()
             .all(|s| s.lead_time_days >= 3 && s.reorder_level > 0 && s.unit_price > 0.0)
     );
+    Ok(())
+}
+
+#[tokio::test]
+async fn daily_series_of_one_item_or_customer_add_up_and_unknown_ids_are_refused()
+-> Result<(), Box<dyn std::error::Error>> {
+    let dir = tempfile::tempdir()?;
+    let warehouse =
+        EmbeddedWarehouse::open_or_generate(&dir.path().join("warehouse.sqlite")).await?;
+    let all = warehouse.daily_sales(30, Subject::All).await?;
+    let items = warehouse.item_sales(Window::latest(30)).await?;
+    let top = &items[0];
+    let series = warehouse
+        .daily_sales(30, Subject::StockItem(top.stock_item_id))
+        .await?;
+    assert_eq!(series.len(), 30);
+    assert!((series.iter().map(|d| d.revenue).sum::<f64>() - top.revenue).abs() < 1.0);
+    assert_eq!(series.iter().map(|d| d.units).sum::<i64>(), top.units);
+    assert!(
+        series.iter().map(|d| d.revenue).sum::<f64>() < all.iter().map(|d| d.revenue).sum::<f64>()
+    );
+
+    let customer = warehouse
+        .customer_sales(Window::latest(30))
+        .await?
+        .remove(0);
+    let bought = warehouse
+        .daily_sales(30, Subject::Customer(customer.customer_id))
+        .await?;
+    assert_eq!(
+        bought.iter().map(|d| d.orders).sum::<i64>(),
+        customer.orders
+    );
+
+    for subject in [Subject::StockItem(999_999), Subject::Customer(-1)] {
+        let refused = warehouse.daily_sales(30, subject).await;
+        assert!(
+            matches!(refused, Err(WarehouseError::InvalidArgument(ref m)) if m.starts_with("unknown")),
+            "{refused:?}"
+        );
+    }
     Ok(())
 }

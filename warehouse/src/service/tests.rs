@@ -31,7 +31,11 @@ impl SalesSource for &'static Recording {
         Err(WarehouseError::Unavailable("not in this test".into()))
     }
 
-    async fn daily_sales(&self, _: u32) -> Result<Vec<DailySales>, WarehouseError> {
+    async fn daily_sales(
+        &self,
+        _: u32,
+        _: crate::Subject,
+    ) -> Result<Vec<DailySales>, WarehouseError> {
         Err(WarehouseError::Unavailable("not in this test".into()))
     }
 

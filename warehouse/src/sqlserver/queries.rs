@@ -8,7 +8,7 @@ use proto::warehouse::{
 use tiberius::{ColumnData, Row, error::Error};
 
 use super::connect::Client;
-use crate::source::round_cents;
+use crate::{Subject, source::round_cents};
 
 type Bounds = (String, String);
 
@@ -57,18 +57,24 @@ pub(super) async fn kpis(client: &mut Client, (start, end): &Bounds) -> Result<K
 pub(super) async fn daily_sales(
     client: &mut Client,
     (start, end): &Bounds,
-) -> Result<Vec<DailySales>, Error> {
+    subject: Subject,
+) -> Result<Result<Vec<DailySales>, String>, Error> {
+    if let Some(unknown) = unknown_subject(client, subject).await? {
+        return Ok(Err(unknown));
+    }
+    let (item, customer) = subject.filters();
     let sql = "SELECT CONVERT(varchar(10), o.OrderDate, 23), CAST(SUM(l.Quantity * l.UnitPrice) AS float),
                       CAST(COUNT(DISTINCT o.OrderID) AS bigint), CAST(SUM(l.Quantity) AS bigint)
                FROM Sales.Orders o JOIN Sales.OrderLines l ON l.OrderID = o.OrderID
                WHERE o.OrderDate BETWEEN @P1 AND @P2
+                 AND (@P3 IS NULL OR l.StockItemID = @P3) AND (@P4 IS NULL OR o.CustomerID = @P4)
                GROUP BY o.OrderDate ORDER BY o.OrderDate";
     let rows = client
-        .query(sql, &[&start.as_str(), &end.as_str()])
+        .query(sql, &[&start.as_str(), &end.as_str(), &item, &customer])
         .await?
         .into_first_result()
         .await?;
-    Ok(rows
+    Ok(Ok(rows
         .iter()
         .map(|row| DailySales {
             date: text(row, 0),
@@ -76,7 +82,26 @@ pub(super) async fn daily_sales(
             orders: int(row, 2),
             units: int(row, 3),
         })
-        .collect())
+        .collect()))
+}
+
+/// Says which id does not exist, if one does not.
+async fn unknown_subject(client: &mut Client, subject: Subject) -> Result<Option<String>, Error> {
+    let (sql, id, what) = match subject {
+        Subject::All => return Ok(None),
+        Subject::StockItem(id) => (
+            "SELECT CAST(COUNT(*) AS bigint) FROM Warehouse.StockItems WHERE StockItemID = @P1",
+            id,
+            "stock item",
+        ),
+        Subject::Customer(id) => (
+            "SELECT CAST(COUNT(*) AS bigint) FROM Sales.Customers WHERE CustomerID = @P1",
+            id,
+            "customer",
+        ),
+    };
+    let row = client.query(sql, &[&id]).await?.into_row().await?;
+    Ok((row.map_or(0, |row| int(&row, 0)) == 0).then(|| format!("unknown {what} {id}")))
 }
 
 /// Order lines from the start of the previous window (@P3) to the end of the
