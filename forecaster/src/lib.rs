@@ -2,12 +2,14 @@
 //!
 //! # Layout
 //! - [`config`]: settings from `FORECASTER_*`.
+//! - [`insights`]: rankings and recommendations, with their reasons.
 //! - [`model`]: fits a seasonal model to a daily series and forecasts with intervals.
 //! - [`service`]: the gRPC service: history from the warehouse, run recorded in the store.
 
 #![forbid(unsafe_code)]
 
 pub mod config;
+pub mod insights;
 pub mod model;
 pub mod service;
 

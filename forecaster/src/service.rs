@@ -2,14 +2,17 @@
 
 use chrono::{Duration, NaiveDate};
 use mesh_core::{
-    capability::call_plan::methods::FORECASTER_FORECAST_REVENUE,
+    capability::call_plan::methods::{
+        FORECASTER_FORECAST_REVENUE, FORECASTER_RANK_SALES, FORECASTER_RECOMMEND,
+    },
     client::{MeshChannel, capability_of, with_capability},
     trace::current_trace,
 };
 use proto::{
     forecaster::{
         Forecast, ForecastPoint, ForecastRevenueRequest, ForecastRevenueResponse,
-        PredictionInterval, forecaster_service_server::ForecasterService,
+        PredictionInterval, RankSalesRequest, RankSalesResponse, RecommendRequest,
+        RecommendResponse, forecaster_service_server::ForecasterService,
     },
     store::{
         AppendForecastRunRequest, ForecastRun, ForecastRunPoint, IntervalCoverage, ModelScore,
@@ -21,6 +24,8 @@ use tonic::{Request, Response, Status};
 
 use crate::model::{self, MIN_HISTORY, ModelError};
 
+mod insights;
+
 pub const GRPC_SERVICE: &str = "forecastmesh.forecaster.v1.ForecasterService";
 
 pub const MAX_HORIZON: i32 = 365;
@@ -31,7 +36,11 @@ pub const MAX_LEVELS: usize = 5;
 
 /// Returns the right each method needs.
 pub fn required_operation(method: &str) -> Option<&'static str> {
-    (method == FORECASTER_FORECAST_REVENUE).then_some("run")
+    matches!(
+        method,
+        FORECASTER_FORECAST_REVENUE | FORECASTER_RANK_SALES | FORECASTER_RECOMMEND
+    )
+    .then_some("run")
 }
 
 /// Serves [`ForecasterService`], reading history from the warehouse and
@@ -109,6 +118,26 @@ fn check(request: &ForecastRevenueRequest) -> Result<Checked, Status> {
 
 #[tonic::async_trait]
 impl ForecasterService for Forecaster {
+    async fn rank_sales(
+        &self,
+        request: Request<RankSalesRequest>,
+    ) -> Result<Response<RankSalesResponse>, Status> {
+        let capability = capability_of(&request)?;
+        Ok(Response::new(
+            self.rank(&capability, request.into_inner()).await?,
+        ))
+    }
+
+    async fn recommend(
+        &self,
+        request: Request<RecommendRequest>,
+    ) -> Result<Response<RecommendResponse>, Status> {
+        let capability = capability_of(&request)?;
+        Ok(Response::new(
+            self.advise(&capability, request.into_inner()).await?,
+        ))
+    }
+
     async fn forecast_revenue(
         &self,
         request: Request<ForecastRevenueRequest>,

@@ -7,10 +7,14 @@ use mesh_core::{
     trace::current_trace,
 };
 use proto::{
-    forecaster::{ForecastRevenueRequest, forecaster_service_client::ForecasterServiceClient},
+    forecaster::{
+        ForecastRevenueRequest, RankSalesRequest, RecommendRequest,
+        forecaster_service_client::ForecasterServiceClient,
+    },
     gateway::{
         GetDashboardRequest, GetDashboardResponse, GetForecastRequest, GetForecastResponse,
-        GetHistoryRequest, GetHistoryResponse, GetKpisRequest, GetKpisResponse,
+        GetHistoryRequest, GetHistoryResponse, GetKpisRequest, GetKpisResponse, GetRankingsRequest,
+        GetRankingsResponse, GetRecommendationsRequest, GetRecommendationsResponse,
         GetTelemetryStatusRequest, GetTelemetryStatusResponse, ListAuditLogsRequest,
         ListAuditLogsResponse, RunWarehouseQueryRequest, RunWarehouseQueryResponse,
         gateway_service_server::GatewayService,
@@ -217,6 +221,48 @@ impl GatewayService for Gateway {
             columns: answer.columns,
             rows: answer.rows,
             truncated: answer.truncated,
+        }))
+    }
+
+    async fn get_rankings(
+        &self,
+        request: Request<GetRankingsRequest>,
+    ) -> Result<Response<GetRankingsResponse>, Status> {
+        let capability = capability_of(&request)?;
+        let GetRankingsRequest { top_n, window_days } = request.into_inner();
+        let message = RankSalesRequest {
+            window_days,
+            top_n,
+            idempotency_key: uuid::Uuid::new_v4().to_string(),
+        };
+        let ranked = self
+            .upstreams
+            .forecaster
+            .clone()
+            .rank_sales(with_capability(&capability, message))
+            .await?;
+        Ok(Response::new(GetRankingsResponse {
+            ranking: ranked.into_inner().ranking,
+        }))
+    }
+
+    async fn get_recommendations(
+        &self,
+        request: Request<GetRecommendationsRequest>,
+    ) -> Result<Response<GetRecommendationsResponse>, Status> {
+        let capability = capability_of(&request)?;
+        let message = RecommendRequest {
+            window_days: request.get_ref().window_days,
+            idempotency_key: uuid::Uuid::new_v4().to_string(),
+        };
+        let advised = self
+            .upstreams
+            .forecaster
+            .clone()
+            .recommend(with_capability(&capability, message))
+            .await?;
+        Ok(Response::new(GetRecommendationsResponse {
+            run: advised.into_inner().run,
         }))
     }
 }

@@ -3,6 +3,7 @@
 
 mod biscuit_samples;
 mod harness;
+mod insights;
 mod operators;
 mod postgres_store;
 mod public_api;

@@ -16,6 +16,10 @@ pub mod methods {
     pub const WAREHOUSE_RUN_QUERY: &str = "/forecastmesh.warehouse.v1.WarehouseService/RunQuery";
     pub const FORECASTER_FORECAST_REVENUE: &str =
         "/forecastmesh.forecaster.v1.ForecasterService/ForecastRevenue";
+    pub const FORECASTER_RANK_SALES: &str =
+        "/forecastmesh.forecaster.v1.ForecasterService/RankSales";
+    pub const FORECASTER_RECOMMEND: &str =
+        "/forecastmesh.forecaster.v1.ForecasterService/Recommend";
     pub const STORE_APPEND_AUDIT_ENTRY: &str =
         "/forecastmesh.store.v1.StoreService/AppendAuditEntry";
     pub const STORE_APPEND_AUDIT_ENTRIES: &str =
@@ -41,6 +45,18 @@ use methods::*;
 pub fn delegated_calls(method: &str) -> &'static [&'static str] {
     match method {
         FORECASTER_FORECAST_REVENUE => &[WAREHOUSE_GET_DAILY_SALES, STORE_APPEND_FORECAST_RUN],
+        FORECASTER_RANK_SALES => &[
+            WAREHOUSE_GET_ITEM_SALES,
+            WAREHOUSE_GET_CUSTOMER_SALES,
+            WAREHOUSE_GET_DAILY_SALES,
+            STORE_APPEND_RANKING_RUN,
+        ],
+        FORECASTER_RECOMMEND => &[
+            WAREHOUSE_GET_ITEM_SALES,
+            WAREHOUSE_GET_STOCK_LEVELS,
+            WAREHOUSE_GET_DAILY_SALES,
+            STORE_APPEND_RECOMMENDATION_RUN,
+        ],
         _ => &[],
     }
 }
