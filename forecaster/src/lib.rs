@@ -4,6 +4,7 @@
 //! - [`config`]: settings from `FORECASTER_*`.
 //! - [`insights`]: rankings and recommendations, with their reasons.
 //! - [`model`]: fits a seasonal model to a daily series and forecasts with intervals.
+//! - [`series`]: inline series checked and made daily.
 //! - [`service`]: the gRPC service: history from the warehouse, run recorded in the store.
 
 #![forbid(unsafe_code)]
@@ -11,6 +12,7 @@
 pub mod config;
 pub mod insights;
 pub mod model;
+pub mod series;
 pub mod service;
 
 use mesh_core::{

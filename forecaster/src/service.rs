@@ -2,8 +2,10 @@
 
 use chrono::{Duration, NaiveDate};
 use mesh_core::{
+    capability::Capability,
     capability::call_plan::methods::{
-        FORECASTER_FORECAST_REVENUE, FORECASTER_RANK_SALES, FORECASTER_RECOMMEND,
+        FORECASTER_FORECAST_REVENUE, FORECASTER_FORECAST_SERIES, FORECASTER_RANK_SALES,
+        FORECASTER_RECOMMEND,
     },
     client::{MeshChannel, capability_of, with_capability},
     trace::current_trace,
@@ -11,18 +13,25 @@ use mesh_core::{
 use proto::{
     forecaster::{
         Forecast, ForecastPoint, ForecastRevenueRequest, ForecastRevenueResponse,
-        PredictionInterval, RankSalesRequest, RankSalesResponse, RecommendRequest,
-        RecommendResponse, forecaster_service_server::ForecasterService,
+        ForecastSeriesRequest, ForecastSeriesResponse, PredictionInterval, RankSalesRequest,
+        RankSalesResponse, RecommendRequest, RecommendResponse, forecast_series_request,
+        forecaster_service_server::ForecasterService,
     },
     store::{
         AppendForecastRunRequest, ForecastRun, ForecastRunPoint, IntervalCoverage, ModelScore,
         store_service_client::StoreServiceClient,
     },
-    warehouse::{GetDailySalesRequest, warehouse_service_client::WarehouseServiceClient},
+    warehouse::{
+        GetDailySalesRequest, get_daily_sales_request::Subject,
+        warehouse_service_client::WarehouseServiceClient,
+    },
 };
 use tonic::{Request, Response, Status};
 
-use crate::model::{self, MIN_HISTORY, ModelError};
+use crate::{
+    model::{self, MIN_HISTORY, ModelError},
+    series,
+};
 
 mod insights;
 
@@ -38,7 +47,10 @@ pub const MAX_LEVELS: usize = 5;
 pub fn required_operation(method: &str) -> Option<&'static str> {
     matches!(
         method,
-        FORECASTER_FORECAST_REVENUE | FORECASTER_RANK_SALES | FORECASTER_RECOMMEND
+        FORECASTER_FORECAST_REVENUE
+            | FORECASTER_FORECAST_SERIES
+            | FORECASTER_RANK_SALES
+            | FORECASTER_RECOMMEND
     )
     .then_some("run")
 }
@@ -69,7 +81,38 @@ struct Checked {
     idempotency_key: String,
 }
 
-fn check(request: &ForecastRevenueRequest) -> Result<Checked, Status> {
+/// The fields every forecast request has.
+#[derive(Debug, Clone, Copy)]
+struct Asked<'a> {
+    horizon_days: i32,
+    history_days: i32,
+    levels: &'a [f64],
+    idempotency_key: &'a str,
+}
+
+impl<'a> From<&'a ForecastRevenueRequest> for Asked<'a> {
+    fn from(request: &'a ForecastRevenueRequest) -> Self {
+        Self {
+            horizon_days: request.horizon_days,
+            history_days: request.history_days,
+            levels: &request.levels,
+            idempotency_key: &request.idempotency_key,
+        }
+    }
+}
+
+impl<'a> From<&'a ForecastSeriesRequest> for Asked<'a> {
+    fn from(request: &'a ForecastSeriesRequest) -> Self {
+        Self {
+            horizon_days: request.horizon_days,
+            history_days: request.history_days,
+            levels: &request.levels,
+            idempotency_key: &request.idempotency_key,
+        }
+    }
+}
+
+fn check(request: Asked<'_>) -> Result<Checked, Status> {
     if !(1..=MAX_HORIZON).contains(&request.horizon_days) {
         return Err(Status::invalid_argument(format!(
             "horizon_days must be between 1 and {MAX_HORIZON}, got {}",
@@ -88,7 +131,7 @@ fn check(request: &ForecastRevenueRequest) -> Result<Checked, Status> {
     let levels = if request.levels.is_empty() {
         DEFAULT_LEVELS.to_vec()
     } else {
-        request.levels.clone()
+        request.levels.to_vec()
     };
     if levels.len() > MAX_LEVELS {
         return Err(Status::invalid_argument(format!(
@@ -143,28 +186,106 @@ impl ForecasterService for Forecaster {
         request: Request<ForecastRevenueRequest>,
     ) -> Result<Response<ForecastRevenueResponse>, Status> {
         let capability = capability_of(&request)?;
-        let checked = check(request.get_ref())?;
-
+        let checked = check(request.get_ref().into())?;
         let history = self
+            .history(&capability, checked.history_days, None)
+            .await?;
+        let forecast = self
+            .forecast_daily(&capability, checked, history, "total revenue".into())
+            .await?;
+        Ok(Response::new(ForecastRevenueResponse {
+            forecast: Some(forecast),
+        }))
+    }
+
+    async fn forecast_series(
+        &self,
+        request: Request<ForecastSeriesRequest>,
+    ) -> Result<Response<ForecastSeriesResponse>, Status> {
+        let capability = capability_of(&request)?;
+        let checked = check(request.get_ref().into())?;
+        let (history, label) = match &request.get_ref().series {
+            Some(forecast_series_request::Series::StockItemId(id)) => (
+                self.history(
+                    &capability,
+                    checked.history_days,
+                    Some(Subject::StockItemId(*id)),
+                )
+                .await?,
+                format!("stock item {id}"),
+            ),
+            Some(forecast_series_request::Series::CustomerId(id)) => (
+                self.history(
+                    &capability,
+                    checked.history_days,
+                    Some(Subject::CustomerId(*id)),
+                )
+                .await?,
+                format!("customer {id}"),
+            ),
+            Some(forecast_series_request::Series::Inline(inline)) => {
+                let series = series::daily(&inline.points).map_err(Status::invalid_argument)?;
+                let label = format!("inline series of {} points", inline.points.len());
+                (series, label)
+            }
+            None => {
+                return Err(Status::invalid_argument(
+                    "choose a series: stock_item_id, customer_id or inline",
+                ));
+            }
+        };
+        let forecast = self
+            .forecast_daily(&capability, checked, history, label)
+            .await?;
+        Ok(Response::new(ForecastSeriesResponse {
+            forecast: Some(forecast),
+        }))
+    }
+}
+
+impl Forecaster {
+    /// Fetches `history_days` of daily revenue (of `subject`, or the whole
+    /// warehouse) on the caller's behalf.
+    async fn history(
+        &self,
+        capability: &Capability,
+        history_days: i32,
+        subject: Option<Subject>,
+    ) -> Result<series::DailySeries, Status> {
+        let request = GetDailySalesRequest {
+            days_back: history_days,
+            subject,
+        };
+        let days = self
             .warehouse
             .clone()
-            .get_daily_sales(with_capability(
-                &capability,
-                GetDailySalesRequest {
-                    days_back: checked.history_days,
-                    subject: None,
-                },
-            ))
+            .get_daily_sales(with_capability(capability, request))
             .await?
             .into_inner()
             .days;
-        let last_day = history
-            .last()
+        let first_day = days
+            .first()
             .and_then(|day| NaiveDate::parse_from_str(&day.date, "%Y-%m-%d").ok())
             .ok_or_else(|| Status::failed_precondition("the warehouse has no sales history"))?;
-        let values: Vec<f64> = history.iter().map(|day| day.revenue).collect();
+        Ok(series::DailySeries {
+            first_day,
+            values: days.iter().map(|day| day.revenue).collect(),
+            filled: 0,
+        })
+    }
 
+    /// Chooses a model for `history`, forecasts, records the run and answers.
+    async fn forecast_daily(
+        &self,
+        capability: &Capability,
+        checked: Checked,
+        history: series::DailySeries,
+        label: String,
+    ) -> Result<Forecast, Status> {
+        let last_day = history.first_day + Duration::days(history.values.len() as i64 - 1);
+        let history_points = history.values.len() as i32;
         let (horizon, levels) = (checked.horizon, checked.levels.clone());
+        let values = history.values;
         let choice = tokio::task::spawn_blocking(move || {
             model::choose_and_forecast(&values, horizon, &levels)
         })
@@ -175,10 +296,6 @@ impl ForecasterService for Forecaster {
         })?
         .map_err(model_status)?;
         let fitted = &choice.forecast;
-        let accuracy = Some(score_message(&choice.chosen));
-        let candidates: Vec<ModelScore> = choice.scores.iter().map(score_message).collect();
-        let seasonal_periods: Vec<i32> = choice.periods.iter().map(|p| *p as i32).collect();
-
         let points: Vec<ForecastPoint> = (0..horizon)
             .map(|step| ForecastPoint {
                 date: (last_day + Duration::days(step as i64 + 1))
@@ -188,59 +305,68 @@ impl ForecasterService for Forecaster {
                 intervals: fitted
                     .intervals
                     .iter()
-                    .map(|interval| PredictionInterval {
-                        level: interval.level,
-                        lower: interval.lower[step],
-                        upper: interval.upper[step],
+                    .map(|i| PredictionInterval {
+                        level: i.level,
+                        lower: i.lower[step],
+                        upper: i.upper[step],
                     })
                     .collect(),
             })
             .collect();
-
+        let mut forecast = Forecast {
+            run_id: String::new(),
+            model: fitted.model.clone(),
+            history_points,
+            points,
+            model_parameters: fitted.parameters.clone(),
+            seasonal_periods: choice.periods.iter().map(|p| *p as i32).collect(),
+            accuracy: Some(score_message(&choice.chosen)),
+            candidates: choice.scores.iter().map(score_message).collect(),
+            series: label,
+            notes: if history.filled > 0 {
+                vec![format!(
+                    "{} missing days were filled by linear interpolation",
+                    history.filled
+                )]
+            } else {
+                Vec::new()
+            },
+        };
         let run = ForecastRun {
             idempotency_key: checked.idempotency_key,
             principal: capability.principal().unwrap_or_default(),
-            model: fitted.model.clone(),
+            model: forecast.model.clone(),
             horizon_days: horizon as i32,
-            history_points: history.len() as i32,
+            history_points,
             trace_id: current_trace().trace_id,
-            points: points
+            points: forecast
+                .points
                 .iter()
                 .map(|p| ForecastRunPoint {
                     date: p.date.clone(),
                     value: p.value,
                 })
                 .collect(),
-            model_parameters: fitted.parameters.clone(),
-            seasonal_periods: seasonal_periods.clone(),
-            accuracy: accuracy.clone(),
-            candidates: candidates.clone(),
+            model_parameters: forecast.model_parameters.clone(),
+            seasonal_periods: forecast.seasonal_periods.clone(),
+            accuracy: forecast.accuracy.clone(),
+            candidates: forecast.candidates.clone(),
+            series: forecast.series.clone(),
             ..Default::default()
         };
         let stored = self
             .store
             .clone()
             .append_forecast_run(with_capability(
-                &capability,
+                capability,
                 AppendForecastRunRequest { run: Some(run) },
             ))
             .await?
             .into_inner()
             .run
             .ok_or_else(|| Status::internal("store returned no run"))?;
-
-        Ok(Response::new(ForecastRevenueResponse {
-            forecast: Some(Forecast {
-                run_id: stored.id,
-                model: fitted.model.clone(),
-                history_points: history.len() as i32,
-                points,
-                model_parameters: fitted.parameters.clone(),
-                seasonal_periods,
-                accuracy,
-                candidates,
-            }),
-        }))
+        forecast.run_id = stored.id;
+        Ok(forecast)
     }
 }
 
@@ -295,10 +421,10 @@ mod tests {
             request(30, 0, vec![f64::NAN]),
             request(30, 0, vec![0.5; 6]),
         ] {
-            let status = check(&bad).expect_err("refused");
+            let status = check((&bad).into()).expect_err("refused");
             assert_eq!(status.code(), tonic::Code::InvalidArgument, "{bad:?}");
         }
-        let ok = check(&request(30, 0, vec![])).expect("accepted");
+        let ok = check((&request(30, 0, vec![])).into()).expect("accepted");
         assert_eq!(
             (ok.horizon, ok.history_days, ok.levels),
             (30, 730, vec![0.8, 0.95])

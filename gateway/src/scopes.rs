@@ -30,8 +30,8 @@ pub fn rights_of(scope: &str) -> &'static [Right] {
 pub fn required_scope(method: &str) -> Option<&'static str> {
     let name = method.rsplit('/').next().unwrap_or_default();
     match name {
-        "GetKpis" | "GetHistory" | "GetForecast" | "GetDashboard" | "GetRankings"
-        | "GetRecommendations" => Some(FORECASTS_READ),
+        "GetKpis" | "GetHistory" | "GetForecast" | "ForecastSeries" | "GetDashboard"
+        | "GetRankings" | "GetRecommendations" => Some(FORECASTS_READ),
         "ListAuditLogs" => Some(AUDIT_READ),
         "RunWarehouseQuery" => Some(WAREHOUSE_QUERY),
         _ => None,

@@ -12,11 +12,12 @@ use proto::{
         forecaster_service_client::ForecasterServiceClient,
     },
     gateway::{
-        GetDashboardRequest, GetDashboardResponse, GetForecastRequest, GetForecastResponse,
-        GetHistoryRequest, GetHistoryResponse, GetKpisRequest, GetKpisResponse, GetRankingsRequest,
-        GetRankingsResponse, GetRecommendationsRequest, GetRecommendationsResponse,
-        GetTelemetryStatusRequest, GetTelemetryStatusResponse, ListAuditLogsRequest,
-        ListAuditLogsResponse, RunWarehouseQueryRequest, RunWarehouseQueryResponse,
+        ForecastSeriesRequest, ForecastSeriesResponse, GetDashboardRequest, GetDashboardResponse,
+        GetForecastRequest, GetForecastResponse, GetHistoryRequest, GetHistoryResponse,
+        GetKpisRequest, GetKpisResponse, GetRankingsRequest, GetRankingsResponse,
+        GetRecommendationsRequest, GetRecommendationsResponse, GetTelemetryStatusRequest,
+        GetTelemetryStatusResponse, ListAuditLogsRequest, ListAuditLogsResponse,
+        RunWarehouseQueryRequest, RunWarehouseQueryResponse,
         gateway_service_server::GatewayService,
     },
     store::{ListAuditEntriesRequest, store_service_client::StoreServiceClient},
@@ -263,6 +264,47 @@ impl GatewayService for Gateway {
             .await?;
         Ok(Response::new(GetRecommendationsResponse {
             run: advised.into_inner().run,
+        }))
+    }
+
+    async fn forecast_series(
+        &self,
+        request: Request<ForecastSeriesRequest>,
+    ) -> Result<Response<ForecastSeriesResponse>, Status> {
+        use proto::{
+            forecaster::forecast_series_request::Series,
+            gateway::forecast_series_request::Series as Asked,
+        };
+        let capability = capability_of(&request)?;
+        let ForecastSeriesRequest {
+            days,
+            levels,
+            series,
+        } = request.into_inner();
+        let series = series.map(|series| match series {
+            Asked::StockItemId(id) => Series::StockItemId(id),
+            Asked::CustomerId(id) => Series::CustomerId(id),
+            Asked::Inline(inline) => Series::Inline(inline),
+        });
+        let message = proto::forecaster::ForecastSeriesRequest {
+            horizon_days: if days == 0 {
+                DEFAULT_FORECAST_DAYS
+            } else {
+                days
+            },
+            levels,
+            history_days: 0,
+            idempotency_key: uuid::Uuid::new_v4().to_string(),
+            series,
+        };
+        let forecast = self
+            .upstreams
+            .forecaster
+            .clone()
+            .forecast_series(with_capability(&capability, message))
+            .await?;
+        Ok(Response::new(ForecastSeriesResponse {
+            forecast: forecast.into_inner().forecast,
         }))
     }
 }

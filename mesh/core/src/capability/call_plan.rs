@@ -16,6 +16,8 @@ pub mod methods {
     pub const WAREHOUSE_RUN_QUERY: &str = "/forecastmesh.warehouse.v1.WarehouseService/RunQuery";
     pub const FORECASTER_FORECAST_REVENUE: &str =
         "/forecastmesh.forecaster.v1.ForecasterService/ForecastRevenue";
+    pub const FORECASTER_FORECAST_SERIES: &str =
+        "/forecastmesh.forecaster.v1.ForecasterService/ForecastSeries";
     pub const FORECASTER_RANK_SALES: &str =
         "/forecastmesh.forecaster.v1.ForecasterService/RankSales";
     pub const FORECASTER_RECOMMEND: &str =
@@ -44,7 +46,9 @@ use methods::*;
 /// Returns the methods a callee serving `method` may call with the token it was given.
 pub fn delegated_calls(method: &str) -> &'static [&'static str] {
     match method {
-        FORECASTER_FORECAST_REVENUE => &[WAREHOUSE_GET_DAILY_SALES, STORE_APPEND_FORECAST_RUN],
+        FORECASTER_FORECAST_REVENUE | FORECASTER_FORECAST_SERIES => {
+            &[WAREHOUSE_GET_DAILY_SALES, STORE_APPEND_FORECAST_RUN]
+        }
         FORECASTER_RANK_SALES => &[
             WAREHOUSE_GET_ITEM_SALES,
             WAREHOUSE_GET_CUSTOMER_SALES,
