@@ -62,7 +62,7 @@ async fn warehouse_revenue() -> Result<Vec<f64>, Box<dyn std::error::Error + Sen
     let warehouse =
         EmbeddedWarehouse::open_or_generate(&dir.path().join("warehouse.sqlite")).await?;
     Ok(warehouse
-        .daily_sales(730, warehouse::Subject::All)
+        .daily_sales(1095, warehouse::Subject::All)
         .await?
         .iter()
         .map(|day| day.revenue)
@@ -91,7 +91,7 @@ fn measure(name: &str, series: &[f64]) {
         "  {:<22} {:>9} {:>7} {:>7} {:>8} {:>7} {:>7} {:>10}",
         "model", "fits/s", "MASE", "vs naive", "sMAPE", "cov80", "cov95", ""
     );
-    for candidate in Candidate::all(&periods) {
+    for candidate in Candidate::all(&periods, series.len()) {
         let started = Instant::now();
         let mut fitted = 0;
         for _ in 0..FITS {

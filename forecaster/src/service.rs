@@ -39,7 +39,7 @@ pub const GRPC_SERVICE: &str = "forecastmesh.forecaster.v1.ForecasterService";
 
 pub const MAX_HORIZON: i32 = 365;
 pub const MAX_HISTORY: i32 = 3650;
-pub const DEFAULT_HISTORY: i32 = 730;
+pub const DEFAULT_HISTORY: i32 = 1095;
 pub const DEFAULT_LEVELS: [f64; 2] = [0.8, 0.95];
 pub const MAX_LEVELS: usize = 5;
 
@@ -427,7 +427,7 @@ mod tests {
         let ok = check((&request(30, 0, vec![])).into()).expect("accepted");
         assert_eq!(
             (ok.horizon, ok.history_days, ok.levels),
-            (30, 730, vec![0.8, 0.95])
+            (30, 1095, vec![0.8, 0.95])
         );
         assert!(!ok.idempotency_key.is_empty());
     }

@@ -12,6 +12,8 @@ use super::{
 const ORIGINS: usize = 3;
 /// Backtest windows are as long as the horizon, up to four weeks.
 const MAX_BACKTEST_HORIZON: usize = 28;
+/// The most days the backtests hold out: every origin's window.
+pub(crate) const BACKTEST_SPAN: usize = ORIGINS * MAX_BACKTEST_HORIZON;
 
 /// How one model did in the backtests.
 #[derive(Clone, Debug, PartialEq)]
@@ -55,7 +57,7 @@ pub fn choose_and_forecast(
     }
     let scale_period = periods.first().copied().unwrap_or(1);
 
-    let mut scores: Vec<(ModelScore, Candidate)> = Candidate::all(&periods)
+    let mut scores: Vec<(ModelScore, Candidate)> = Candidate::all(&periods, history.len())
         .into_iter()
         .filter_map(|candidate| {
             score(&candidate, history, &origins, window, levels, scale_period)

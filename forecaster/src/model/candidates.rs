@@ -4,6 +4,9 @@ use augurs::{Fit, Predict, ets::AutoETS, mstl::MSTLModel};
 
 use super::ModelError;
 
+/// Days in a year, as the yearly season.
+const YEAR: usize = 365;
+
 /// A prediction interval at one level, per step.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Interval {
@@ -37,14 +40,25 @@ pub enum Candidate {
 }
 
 impl Candidate {
-    /// Returns the candidates for a series with these seasonal periods.
-    pub fn all(periods: &[usize]) -> Vec<Self> {
+    /// Returns the candidates for a series of `history_len` days with these
+    /// seasonal periods. A yearly season is offered to MSTL whenever the
+    /// history holds two full years before every backtest origin: the
+    /// periodogram's power-of-two bins cannot report 365 itself, so the
+    /// backtest decides whether the year matters.
+    pub fn all(periods: &[usize], history_len: usize) -> Vec<Self> {
         let primary = periods.first().copied().unwrap_or(1);
         let mut candidates = vec![Self::SeasonalNaive { period: primary }, Self::TrendEts];
         if !periods.is_empty() {
             candidates.push(Self::Mstl {
                 periods: periods.to_vec(),
             });
+        }
+        let yearly_room = 2 * YEAR + super::backtest::BACKTEST_SPAN;
+        if history_len >= yearly_room && !periods.iter().any(|p| p.abs_diff(YEAR) <= 7) {
+            let mut with_year: Vec<usize> =
+                periods.iter().copied().filter(|p| *p < YEAR / 2).collect();
+            with_year.push(YEAR);
+            candidates.push(Self::Mstl { periods: with_year });
         }
         candidates.push(Self::Theta { period: primary });
         candidates
