@@ -48,21 +48,15 @@ pub fn rank_items(
     top_n: usize,
     trends: &HashMap<i64, Option<f64>>,
 ) -> Vec<RankedEntry> {
-    items
-        .iter()
-        .take(top_n)
-        .enumerate()
-        .map(|(index, item)| RankedEntry {
-            kind: RankedKind::StockItem as i32,
-            entity_id: item.stock_item_id,
-            name: item.name.clone(),
-            rank: index as i32 + 1,
-            revenue: item.revenue,
-            previous_revenue: item.previous_revenue,
-            growth: growth(item.revenue, item.previous_revenue),
-            forecast_trend: trends.get(&item.stock_item_id).copied().flatten(),
-        })
-        .collect()
+    let rows = items.iter().map(|i| {
+        (
+            i.stock_item_id,
+            i.name.as_str(),
+            i.revenue,
+            i.previous_revenue,
+        )
+    });
+    rank(RankedKind::StockItem, rows, top_n, trends)
 }
 
 /// Ranks the first `top_n` customers, as [`rank_items`] does items.
@@ -71,20 +65,38 @@ pub fn rank_customers(
     top_n: usize,
     trends: &HashMap<i64, Option<f64>>,
 ) -> Vec<RankedEntry> {
-    customers
-        .iter()
-        .take(top_n)
+    let rows = customers.iter().map(|c| {
+        (
+            c.customer_id,
+            c.name.as_str(),
+            c.revenue,
+            c.previous_revenue,
+        )
+    });
+    rank(RankedKind::Customer, rows, top_n, trends)
+}
+
+/// Numbers `(id, name, revenue, previous revenue)` rows from one.
+fn rank<'a>(
+    kind: RankedKind,
+    rows: impl Iterator<Item = (i64, &'a str, f64, f64)>,
+    top_n: usize,
+    trends: &HashMap<i64, Option<f64>>,
+) -> Vec<RankedEntry> {
+    rows.take(top_n)
         .enumerate()
-        .map(|(index, customer)| RankedEntry {
-            kind: RankedKind::Customer as i32,
-            entity_id: customer.customer_id,
-            name: customer.name.clone(),
-            rank: index as i32 + 1,
-            revenue: customer.revenue,
-            previous_revenue: customer.previous_revenue,
-            growth: growth(customer.revenue, customer.previous_revenue),
-            forecast_trend: trends.get(&customer.customer_id).copied().flatten(),
-        })
+        .map(
+            |(index, (id, name, revenue, previous_revenue))| RankedEntry {
+                kind: kind as i32,
+                entity_id: id,
+                name: name.to_owned(),
+                rank: index as i32 + 1,
+                revenue,
+                previous_revenue,
+                growth: growth(revenue, previous_revenue),
+                forecast_trend: trends.get(&id).copied().flatten(),
+            },
+        )
         .collect()
 }
 

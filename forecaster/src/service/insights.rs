@@ -16,7 +16,7 @@ use proto::{
     },
     warehouse::{
         DailySales, GetCustomerSalesRequest, GetDailySalesRequest, GetItemSalesRequest,
-        GetStockLevelsRequest, get_daily_sales_request::Subject,
+        GetStockLevelsRequest, ItemSales, get_daily_sales_request::Subject,
         warehouse_service_client::WarehouseServiceClient,
     },
 };
@@ -76,6 +76,23 @@ async fn series_of(
 }
 
 impl Forecaster {
+    async fn item_sales(
+        &self,
+        capability: &Capability,
+        window: u32,
+    ) -> Result<Vec<ItemSales>, Status> {
+        let request = GetItemSalesRequest {
+            window_days: window as i32,
+        };
+        Ok(self
+            .warehouse
+            .clone()
+            .get_item_sales(with_capability(capability, request))
+            .await?
+            .into_inner()
+            .items)
+    }
+
     pub(super) async fn rank(
         &self,
         capability: &Capability,
@@ -92,16 +109,7 @@ impl Forecaster {
             }
         };
         let mut warehouse = self.warehouse.clone();
-        let items = warehouse
-            .get_item_sales(with_capability(
-                capability,
-                GetItemSalesRequest {
-                    window_days: window as i32,
-                },
-            ))
-            .await?
-            .into_inner()
-            .items;
+        let items = self.item_sales(capability, window).await?;
         let customers = warehouse
             .get_customer_sales(with_capability(
                 capability,
@@ -168,16 +176,7 @@ impl Forecaster {
     ) -> Result<RecommendResponse, Status> {
         let window = window_days(request.window_days)?;
         let mut warehouse = self.warehouse.clone();
-        let items = warehouse
-            .get_item_sales(with_capability(
-                capability,
-                GetItemSalesRequest {
-                    window_days: window as i32,
-                },
-            ))
-            .await?
-            .into_inner()
-            .items;
+        let items = self.item_sales(capability, window).await?;
         let stock = warehouse
             .get_stock_levels(with_capability(capability, GetStockLevelsRequest {}))
             .await?
