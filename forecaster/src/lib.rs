@@ -18,6 +18,7 @@ pub mod service;
 use mesh_core::{
     CancellationToken,
     client::channel,
+    health,
     server::{Listeners, serve},
 };
 use proto::{
@@ -37,7 +38,7 @@ pub async fn run(
     listeners: Listeners,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let setup = config.mesh.serve_setup(
+    let mut setup = config.mesh.serve_setup(
         "forecaster",
         service::GRPC_SERVICE,
         ALLOWED_CALLERS,
@@ -56,6 +57,10 @@ pub async fn run(
         me,
         config.mesh.id_of("store"),
     )?;
+    setup.readiness = health::upstreams(vec![
+        ("warehouse", warehouse.clone()),
+        ("store", store.clone()),
+    ]);
     let service = service::Forecaster::new(
         WarehouseServiceClient::new(warehouse),
         StoreServiceClient::new(store),

@@ -38,7 +38,6 @@ use proto::{
     warehouse::warehouse_service_client::WarehouseServiceClient,
 };
 use tokio_stream::wrappers::TcpListenerStream;
-use tonic_health::ServingStatus;
 use tower::ServiceBuilder;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
@@ -76,13 +75,13 @@ pub async fn run(
     let connect = |address: &str, service: &str| {
         channel(address, tls.clone(), me.clone(), config.mesh.id_of(service))
     };
+    let warehouse_channel = connect(&config.warehouse_address, "warehouse")?;
+    let forecaster_channel = connect(&config.forecaster_address, "forecaster")?;
+    let store_channel = connect(&config.store_address, "store")?;
     let upstreams = service::Upstreams {
-        warehouse: WarehouseServiceClient::new(connect(&config.warehouse_address, "warehouse")?),
-        forecaster: ForecasterServiceClient::new(connect(
-            &config.forecaster_address,
-            "forecaster",
-        )?),
-        store: StoreServiceClient::new(connect(&config.store_address, "store")?),
+        warehouse: WarehouseServiceClient::new(warehouse_channel.clone()),
+        forecaster: ForecasterServiceClient::new(forecaster_channel.clone()),
+        store: StoreServiceClient::new(store_channel.clone()),
     };
     let root = RootKey::from_hex(config.root_key_id, &config.root_key)?;
     let minter = Arc::new(CapabilityMinter::new(root, config.capability_ttl));
@@ -118,9 +117,18 @@ pub async fn run(
         TcpListenerStream::new(listeners.health),
         shutdown.clone().cancelled_owned(),
     );
-    reporter
-        .set_service_status(service::GRPC_SERVICE, ServingStatus::Serving)
-        .await;
+    let readiness = mesh_core::health::upstreams(vec![
+        ("warehouse", warehouse_channel),
+        ("forecaster", forecaster_channel),
+        ("store", store_channel),
+    ]);
+    tokio::spawn(mesh_core::health::watch(
+        reporter,
+        service::GRPC_SERVICE,
+        readiness,
+        config.mesh.health_period(),
+        shutdown.clone(),
+    ));
     let served = tokio::try_join!(public, probes);
     // The servers, and with them every auditor, are gone: the writer flushes
     // what is queued and ends.

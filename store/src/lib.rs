@@ -40,15 +40,19 @@ pub async fn run(
     listeners: Listeners,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let setup = config.mesh.serve_setup(
+    let mut setup = config.mesh.serve_setup(
         "store",
         service::GRPC_SERVICE,
         ALLOWED_CALLERS,
         service::required_operation,
     )?;
-    let routes = tonic::service::Routes::new(StoreServiceServer::new(service::Store::new(
-        open(&config.backend).await?,
-    )));
+    let records = open(&config.backend).await?;
+    let checked = records.clone();
+    setup.readiness = Arc::new(move || {
+        let records = checked.clone();
+        Box::pin(async move { records.check().await.map_err(|e| e.to_string()) })
+    });
+    let routes = tonic::service::Routes::new(StoreServiceServer::new(service::Store::new(records)));
     serve(setup, routes, listeners, shutdown).await?;
     Ok(())
 }

@@ -117,6 +117,15 @@ impl PostgresStore {
 
 #[tonic::async_trait]
 impl Backend for PostgresStore {
+    async fn check(&self) -> Result<(), StoreError> {
+        let client = self.pool.get().await.map_err(pool_error)?;
+        client
+            .simple_query("SELECT 1")
+            .await
+            .map_err(database_error)?;
+        Ok(())
+    }
+
     /// Inserts every record whose key is new with one statement, in one
     /// transaction, and returns what is stored for each, in order.
     async fn append_all<R: Record>(

@@ -73,6 +73,11 @@ pub trait Backend: Send + Sync + 'static {
     /// Lists newest first, `page.limit` at a time.
     async fn list<R: Record>(&self, page: PageRequest) -> Result<Page<R>, StoreError>;
 
+    /// Checks the backend can answer, for health; the embedded one always can.
+    async fn check(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     async fn append<R: Record>(&self, record: R) -> Result<Appended<R>, StoreError> {
         let mut appended = self.append_all(vec![record]).await?;
         appended
@@ -83,6 +88,10 @@ pub trait Backend: Send + Sync + 'static {
 
 #[tonic::async_trait]
 impl<B: Backend> RecordStore for B {
+    async fn check(&self) -> Result<(), StoreError> {
+        Backend::check(self).await
+    }
+
     async fn append_audit_entry(
         &self,
         entry: AuditEntry,

@@ -95,6 +95,9 @@ pub fn cursor_after(seq: i64) -> String {
 /// Storage for audit entries and forecast runs.
 #[tonic::async_trait]
 pub trait RecordStore: Send + Sync + 'static {
+    /// Checks the backend can answer, for health.
+    async fn check(&self) -> Result<(), StoreError>;
+
     /// Appends `entry` unless its idempotency key exists; returns the stored entry.
     async fn append_audit_entry(
         &self,

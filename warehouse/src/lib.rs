@@ -36,7 +36,7 @@ pub async fn run(
     listeners: Listeners,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let setup = config.mesh.serve_setup(
+    let mut setup = config.mesh.serve_setup(
         "warehouse",
         service::GRPC_SERVICE,
         ALLOWED_CALLERS,
@@ -49,6 +49,11 @@ pub async fn run(
         }
         Backend::SqlServer(settings) => {
             let source = sqlserver::SqlServerWarehouse::connect(settings).await?;
+            let checked = source.clone();
+            setup.readiness = std::sync::Arc::new(move || {
+                let source = checked.clone();
+                Box::pin(async move { source.check().await.map_err(|e| e.to_string()) })
+            });
             serve(setup, routes(source), listeners, shutdown).await?;
         }
     }

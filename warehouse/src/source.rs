@@ -120,6 +120,11 @@ impl Subject {
 /// Read-only sales analytics.
 #[tonic::async_trait]
 pub trait SalesSource: Send + Sync + 'static {
+    /// Checks the source can answer, for health; the embedded one always can.
+    async fn check(&self) -> Result<(), WarehouseError> {
+        Ok(())
+    }
+
     /// Returns the headline figures over `window`.
     async fn kpis(&self, window: Window) -> Result<Kpis, WarehouseError>;
 

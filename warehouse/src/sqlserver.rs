@@ -19,8 +19,9 @@ use crate::{SalesSource, Subject, WarehouseError, Window};
 
 pub use connect::{Connections, SqlServerSettings};
 
-/// The SQL Server warehouse, read through a pool of connections.
-#[derive(Debug)]
+/// The SQL Server warehouse, read through a pool of connections. Clones
+/// share the pool.
+#[derive(Clone, Debug)]
 pub struct SqlServerWarehouse {
     pool: Pool<Connections>,
     query_timeout: Duration,
@@ -86,6 +87,18 @@ impl SqlServerWarehouse {
 
 #[tonic::async_trait]
 impl SalesSource for SqlServerWarehouse {
+    async fn check(&self) -> Result<(), WarehouseError> {
+        self.run(async |client| {
+            client
+                .simple_query("SELECT 1")
+                .await?
+                .into_results()
+                .await
+                .map(drop)
+        })
+        .await
+    }
+
     async fn kpis(&self, window: Window) -> Result<Kpis, WarehouseError> {
         let bounds = window.bounds(self.latest_day().await?);
         self.run(async |client| queries::kpis(client, &bounds).await)

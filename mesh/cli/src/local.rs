@@ -98,6 +98,8 @@ impl LocalMesh {
                 tls_cert: files.cert,
                 tls_key: files.key,
                 tls_reload_secs: options.tls_reload.as_secs().max(1),
+                // Tests reload and check health at the same quick pace.
+                health_check_secs: options.tls_reload.as_secs().max(1),
                 capability_public_keys: public_keys.clone(),
             }
         };

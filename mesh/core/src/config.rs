@@ -44,6 +44,9 @@ pub struct MeshSettings {
     /// How often the TLS files are checked for rotation, in seconds.
     #[serde(default = "default_reload_secs")]
     pub tls_reload_secs: u64,
+    /// How often readiness (database, upstreams) is checked, in seconds.
+    #[serde(default = "default_health_check_secs")]
+    pub health_check_secs: u64,
     /// Root public keys accepted on capability tokens: `<id>:<hex>,...`.
     #[serde(default)]
     pub capability_public_keys: String,
@@ -66,6 +69,10 @@ impl MeshSettings {
     /// Loads the TLS material, failing when it does not make a usable pair.
     pub fn load_tls(&self) -> Result<Arc<MeshTls>, ConfigError> {
         Ok(MeshTls::load(self.tls_files())?)
+    }
+
+    pub fn health_period(&self) -> Duration {
+        Duration::from_secs(self.health_check_secs.max(1))
     }
 
     pub fn tls_reload_period(&self) -> Duration {
@@ -112,6 +119,8 @@ impl MeshSettings {
             tls: self.load_tls()?,
             tls_reload: self.tls_reload_period(),
             authorize,
+            readiness: crate::health::always_ready(),
+            health_period: self.health_period(),
         })
     }
 }
@@ -122,6 +131,10 @@ fn default_trust_domain() -> String {
 
 fn default_namespace() -> String {
     "default".into()
+}
+
+fn default_health_check_secs() -> u64 {
+    5
 }
 
 fn default_reload_secs() -> u64 {

@@ -8,6 +8,7 @@
 //! - [`trace`]: W3C trace context in gRPC metadata, and server spans.
 //! - [`guard`]: the tower plumbing of a layer that admits or refuses each request.
 //! - [`telemetry`]: the global subscriber and the OTLP exporter.
+//! - [`health`]: readiness checks of what a service depends on.
 //! - [`server`]: serves a service with mTLS, authorization, health and reflection.
 //! - [`client`]: channels to other services with mTLS, narrowing and trace context.
 //! - [`config`]: the settings every service shares, from the environment.
@@ -21,6 +22,7 @@ pub mod certs;
 pub mod client;
 pub mod config;
 pub mod guard;
+pub mod health;
 pub mod identity;
 pub mod server;
 pub mod telemetry;

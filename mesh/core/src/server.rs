@@ -9,11 +9,11 @@ use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
 use tokio_util::sync::CancellationToken;
 use tonic::service::Routes;
-use tonic_health::{ServingStatus, server::HealthReporter};
 use tower::ServiceBuilder;
 
 use crate::{
     capability::AuthorizeLayer,
+    health::{self, Readiness},
     tls::{self, MeshTls},
     trace::server_trace_layer,
 };
@@ -37,7 +37,6 @@ pub enum ServeError {
 }
 
 /// How one service is served.
-#[derive(Debug)]
 pub struct ServeSetup {
     /// The full protobuf name of the service, e.g.
     /// `forecastmesh.warehouse.v1.WarehouseService`, for health and reflection.
@@ -45,10 +44,23 @@ pub struct ServeSetup {
     pub tls: Arc<MeshTls>,
     pub tls_reload: std::time::Duration,
     pub authorize: AuthorizeLayer,
+    /// What health reports depends on.
+    pub readiness: Readiness,
+    /// How often readiness is checked.
+    pub health_period: std::time::Duration,
 }
 
-/// Serves `routes` until `shutdown` is cancelled. Health reports SERVING for
-/// the service once both ports are up.
+impl std::fmt::Debug for ServeSetup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServeSetup")
+            .field("grpc_service", &self.grpc_service)
+            .field("health_period", &self.health_period)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Serves `routes` until `shutdown` is cancelled. Health reports SERVING while
+/// the setup's readiness check passes.
 pub async fn serve(
     setup: ServeSetup,
     routes: Routes,
@@ -77,7 +89,13 @@ pub async fn serve(
         TcpListenerStream::new(listeners.health),
         shutdown.clone().cancelled_owned(),
     );
-    mark_serving(&reporter, setup.grpc_service).await;
+    tokio::spawn(health::watch(
+        reporter,
+        setup.grpc_service,
+        setup.readiness,
+        setup.health_period,
+        shutdown.clone(),
+    ));
     tokio::try_join!(grpc, probes)?;
     Ok(())
 }
@@ -123,15 +141,6 @@ pub fn reflection(
         })
     };
     Ok((builder().build_v1()?, builder().build_v1alpha()?))
-}
-
-async fn mark_serving(reporter: &HealthReporter, service: &str) {
-    reporter
-        .set_service_status(service, ServingStatus::Serving)
-        .await;
-    reporter
-        .set_service_status("", ServingStatus::Serving)
-        .await;
 }
 
 /// Cancels `shutdown` on Ctrl-C or SIGTERM, for binaries.

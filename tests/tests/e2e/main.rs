@@ -4,6 +4,7 @@
 mod biscuit_samples;
 mod forecast_series;
 mod harness;
+mod health;
 mod insights;
 mod operators;
 mod postgres_store;
