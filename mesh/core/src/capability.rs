@@ -35,12 +35,16 @@ pub use verify::{CallFacts, CapabilityError, CapabilityVerifier};
 #[derive(Clone, Debug)]
 pub struct Capability {
     token: Arc<Biscuit>,
+    /// The hashed user the authority block names: known when minted, read
+    /// by the authorizer when verified, kept as the token is narrowed.
+    principal: Option<Arc<str>>,
 }
 
 impl Capability {
-    pub fn new(token: Biscuit) -> Self {
+    pub(crate) fn new(token: Biscuit, principal: Option<Arc<str>>) -> Self {
         Self {
             token: Arc::new(token),
+            principal,
         }
     }
 
@@ -59,10 +63,12 @@ impl Capability {
 
     /// Returns the hashed principal stated in the authority block, if any.
     pub fn principal(&self) -> Option<String> {
-        let source = self.token.print_block_source(0).ok()?;
-        let start = source.find("user(\"")? + "user(\"".len();
-        let end = source[start..].find('"')?;
-        Some(source[start..start + end].to_owned())
+        self.principal.as_deref().map(str::to_owned)
+    }
+
+    /// The same principal with a narrower token.
+    pub(crate) fn narrowed(&self, token: Biscuit) -> Self {
+        Self::new(token, self.principal.clone())
     }
 
     /// Returns the token base64-encoded, as it travels in `authorization`.

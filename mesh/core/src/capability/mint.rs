@@ -59,7 +59,7 @@ impl CapabilityMinter {
             .root_key_id(self.root.key_id)
             .build(&self.root.key_pair)
             .map_err(CapabilityError::Build)?;
-        Ok(Capability::new(token))
+        Ok(Capability::new(token, Some(principal.into())))
     }
 }
 

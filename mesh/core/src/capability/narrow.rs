@@ -70,5 +70,5 @@ pub fn narrow(
         .token()
         .append(block)
         .map_err(CapabilityError::Build)?;
-    Ok(Capability::new(token))
+    Ok(capability.narrowed(token))
 }

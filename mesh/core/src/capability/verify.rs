@@ -2,6 +2,7 @@
 
 use std::{
     collections::HashMap,
+    sync::Arc,
     time::{Duration, SystemTime},
 };
 
@@ -114,7 +115,15 @@ impl CapabilityVerifier {
             .build(&biscuit)
             .map_err(|e| denied(e.to_string()))?;
         match authorizer.authorize() {
-            Ok(_) => Ok(Capability::new(biscuit)),
+            Ok(_) => {
+                // Only the authority block can state the user: queries trust it alone.
+                let principal = authorizer
+                    .query::<_, (String,), _>("principal($user) <- user($user)")
+                    .ok()
+                    .and_then(|users| users.into_iter().next())
+                    .map(|(user,)| Arc::<str>::from(user));
+                Ok(Capability::new(biscuit, principal))
+            }
             Err(Token::FailedLogic(logic)) if only_time_checks_failed(&logic) => {
                 Err(CapabilityError::Expired)
             }
