@@ -11,6 +11,7 @@
 
 #![forbid(unsafe_code)]
 
+mod answer;
 pub mod config;
 pub mod embedded;
 pub mod service;

@@ -152,8 +152,16 @@ impl SalesSource for SqlServerWarehouse {
         match tokio::time::timeout(timeout, queries::ad_hoc(&mut connection, &sql, max_rows)).await
         {
             // The operator's SQL failing is the operator's to fix.
-            Ok(result) => {
-                result.map_err(|e| WarehouseError::InvalidArgument(format!("query failed: {e}")))
+            Ok(Err(error)) => Err(WarehouseError::InvalidArgument(format!(
+                "query failed: {error}"
+            ))),
+            Ok(Ok(answer)) => {
+                // Rows past the cap are still on the wire: closing the
+                // connection ends the query instead of reading them all.
+                if answer.truncated {
+                    let _ = Object::take(connection);
+                }
+                Ok(answer)
             }
             Err(_) => {
                 let _ = Object::take(connection);

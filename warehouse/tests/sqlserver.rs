@@ -291,8 +291,15 @@ async fn ad_hoc_queries_go_as_sent_and_come_back_typed_and_capped() -> TestResul
         .ok_or("not sent")?;
     assert_eq!(sent.sql, sql);
     assert!(!sent.rpc);
-    // The connection drained the rest and still serves fixed queries.
+    // The truncated query's connection was dropped, not drained: the next
+    // query logs in afresh, and the pool still serves it.
+    assert_eq!(peer.seen().logins.len(), 1);
     assert_eq!(warehouse.stock_levels().await?.len(), 1);
+    assert_eq!(
+        peer.seen().logins.len(),
+        2,
+        "a new connection after the truncated query"
+    );
     Ok(())
 }
 

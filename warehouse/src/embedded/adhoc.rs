@@ -3,12 +3,10 @@
 
 use std::time::{Duration, Instant};
 
-use proto::warehouse::{
-    QueryCell, QueryColumn, QueryColumnType, QueryRow, RunQueryResponse, query_cell::Value,
-};
+use proto::warehouse::{QueryColumnType, RunQueryResponse, query_cell::Value};
 use rusqlite::{Connection, ErrorCode, types::ValueRef};
 
-use crate::WarehouseError;
+use crate::{WarehouseError, answer::AnswerBuilder};
 
 /// SQLite calls the progress handler every this many virtual machine steps.
 const STEPS_BETWEEN_CHECKS: i32 = 1000;
@@ -48,51 +46,29 @@ fn collect(
     if !statement.readonly() {
         return Err(rusqlite::Error::InvalidQuery);
     }
-    let names: Vec<String> = statement
-        .column_names()
-        .into_iter()
-        .map(String::from)
-        .collect();
-    let mut types = vec![QueryColumnType::Unspecified; names.len()];
-    let mut rows = Vec::new();
-    let mut truncated = false;
+    let mut answer = AnswerBuilder::new(max_rows);
+    answer.columns(statement.column_names().into_iter().map(String::from));
+    let width = statement.column_count();
     let mut cursor = statement.query([])?;
     while let Some(row) = cursor.next()? {
-        if rows.len() == max_rows as usize {
-            truncated = true;
+        if answer.is_full() {
             break;
         }
-        let mut cells = Vec::with_capacity(names.len());
-        for (index, column_type) in types.iter_mut().enumerate() {
-            let (value, seen) = match row.get_ref(index)? {
-                ValueRef::Null => (None, QueryColumnType::Unspecified),
-                ValueRef::Integer(v) => (Some(Value::Integer(v)), QueryColumnType::Integer),
-                ValueRef::Real(v) => (Some(Value::Real(v)), QueryColumnType::Real),
-                ValueRef::Text(v) => (
-                    Some(Value::Text(String::from_utf8_lossy(v).into_owned())),
-                    QueryColumnType::Text,
-                ),
-                ValueRef::Blob(v) => (Some(Value::Blob(v.to_vec())), QueryColumnType::Blob),
-            };
-            // A column takes the type of its first non-null value.
-            if *column_type == QueryColumnType::Unspecified {
-                *column_type = seen;
-            }
-            cells.push(QueryCell { value });
-        }
-        rows.push(QueryRow { cells });
+        let cells = (0..width)
+            .map(|index| {
+                Ok(match row.get_ref(index)? {
+                    ValueRef::Null => (None, QueryColumnType::Unspecified),
+                    ValueRef::Integer(v) => (Some(Value::Integer(v)), QueryColumnType::Integer),
+                    ValueRef::Real(v) => (Some(Value::Real(v)), QueryColumnType::Real),
+                    ValueRef::Text(v) => (
+                        Some(Value::Text(String::from_utf8_lossy(v).into_owned())),
+                        QueryColumnType::Text,
+                    ),
+                    ValueRef::Blob(v) => (Some(Value::Blob(v.to_vec())), QueryColumnType::Blob),
+                })
+            })
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        answer.push(cells);
     }
-    let columns = names
-        .into_iter()
-        .zip(types)
-        .map(|(name, kind)| QueryColumn {
-            name,
-            r#type: kind as i32,
-        })
-        .collect();
-    Ok(RunQueryResponse {
-        columns,
-        rows,
-        truncated,
-    })
+    Ok(answer.finish())
 }

@@ -2,13 +2,13 @@
 
 use futures::TryStreamExt;
 use proto::warehouse::{
-    CustomerSales, DailySales, ItemSales, Kpis, QueryCell, QueryColumn, QueryColumnType, QueryRow,
-    RunQueryResponse, StockLevel, query_cell::Value,
+    CustomerSales, DailySales, ItemSales, Kpis, QueryColumnType, RunQueryResponse, StockLevel,
+    query_cell::Value,
 };
 use tiberius::{ColumnData, Row, error::Error};
 
 use super::connect::Client;
-use crate::{Subject, source::round_cents};
+use crate::{Subject, answer::AnswerBuilder, source::round_cents};
 
 type Bounds = (String, String);
 
@@ -197,55 +197,25 @@ pub(super) async fn stock_levels(client: &mut Client) -> Result<Vec<StockLevel>,
         .collect())
 }
 
-/// Runs an admitted ad-hoc query, keeping at most `max_rows` rows.
+/// Runs an admitted ad-hoc query, keeping at most `max_rows` rows. A
+/// truncated answer leaves rows unread on the connection: the caller drops
+/// it rather than read the rest.
 pub(super) async fn ad_hoc(
     client: &mut Client,
     sql: &str,
     max_rows: u32,
 ) -> Result<RunQueryResponse, Error> {
     let mut stream = client.simple_query(sql).await?.into_row_stream();
-    let mut names: Vec<String> = Vec::new();
-    let mut types: Vec<QueryColumnType> = Vec::new();
-    let mut rows = Vec::new();
-    let mut truncated = false;
+    let mut answer = AnswerBuilder::new(max_rows);
     while let Some(row) = stream.try_next().await? {
-        if rows.len() == max_rows as usize {
-            truncated = true;
+        if answer.is_full() {
             break;
         }
-        if names.is_empty() {
-            // Columns come with the rows: a query without rows answers none.
-            names = row.columns().iter().map(|c| c.name().to_owned()).collect();
-            types = vec![QueryColumnType::Unspecified; names.len()];
-        }
-        let cells = row
-            .cells()
-            .zip(types.iter_mut())
-            .map(|((_, data), column_type)| {
-                let (value, seen) = cell(data);
-                if *column_type == QueryColumnType::Unspecified {
-                    *column_type = seen;
-                }
-                QueryCell { value }
-            })
-            .collect();
-        rows.push(QueryRow { cells });
+        // Columns come with the rows: a query without rows answers none.
+        answer.columns(row.columns().iter().map(|c| c.name().to_owned()));
+        answer.push(row.cells().map(|(_, data)| cell(data)));
     }
-    // Drain what is left so the connection can serve the next query.
-    while stream.try_next().await?.is_some() {}
-    let columns = names
-        .into_iter()
-        .zip(types)
-        .map(|(name, kind)| QueryColumn {
-            name,
-            r#type: kind as i32,
-        })
-        .collect();
-    Ok(RunQueryResponse {
-        columns,
-        rows,
-        truncated,
-    })
+    Ok(answer.finish())
 }
 
 fn cell(data: &ColumnData<'static>) -> (Option<Value>, QueryColumnType) {
