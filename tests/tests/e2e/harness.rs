@@ -15,7 +15,13 @@ async fn the_harness_starts_a_serving_mesh_and_stops_it() -> anyhow::Result<()> 
             GetTelemetryStatusRequest {},
         )?)
         .await?;
-    assert_eq!(status.get_ref().trace_id.len(), 32);
+    let trace_id = &status.get_ref().trace_id;
+    assert_eq!(trace_id.len(), 32);
+    assert_ne!(
+        trace_id,
+        &"0".repeat(32),
+        "a real trace id, not the invalid all-zero one"
+    );
 
     let gateway = mesh.addresses.gateway;
     mesh.stop().await;

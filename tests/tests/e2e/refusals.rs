@@ -172,6 +172,18 @@ async fn internal_calls_need_mtls_an_allowed_caller_and_a_narrowed_live_token() 
     Ok(())
 }
 
+/// A refused handshake surfaces as a transport error, never as an answer
+/// from the service.
+fn assert_refused_at_handshake(refused: &tonic::Status) {
+    assert!(
+        matches!(
+            refused.code(),
+            Code::Unavailable | Code::Unknown | Code::Cancelled
+        ),
+        "{refused:?}"
+    );
+}
+
 /// A channel whose TLS trusts the mesh CA but presents no client certificate.
 fn without_client_certificate(mesh: &TestMesh) -> anyhow::Result<Channel> {
     let mut roots = rustls::RootCertStore::empty();
@@ -223,13 +235,7 @@ async fn handshakes_without_a_mesh_certificate_are_refused() -> anyhow::Result<(
         .get_kpis(with_bearer(&token, GetKpisRequest::default())?)
         .await
         .expect_err("no client cert");
-    assert!(
-        matches!(
-            refused.code(),
-            Code::Unavailable | Code::Unknown | Code::Cancelled
-        ),
-        "{refused:?}"
-    );
+    assert_refused_at_handshake(&refused);
 
     // A certificate naming the gateway, but signed by another CA.
     let other_ca = DevCa::generate("another CA")?;
@@ -247,13 +253,7 @@ async fn handshakes_without_a_mesh_certificate_are_refused() -> anyhow::Result<(
         .get_kpis(with_bearer(&token, GetKpisRequest::default())?)
         .await
         .expect_err("foreign CA");
-    assert!(
-        matches!(
-            refused.code(),
-            Code::Unavailable | Code::Unknown | Code::Cancelled
-        ),
-        "{refused:?}"
-    );
+    assert_refused_at_handshake(&refused);
     mesh.stop().await;
     Ok(())
 }
