@@ -9,7 +9,10 @@
 mod connect;
 mod queries;
 
-use std::time::Duration;
+use std::{
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
 
 use chrono::NaiveDate;
 use deadpool::managed::{Object, Pool, PoolError};
@@ -25,7 +28,13 @@ pub use connect::{Connections, SqlServerSettings};
 pub struct SqlServerWarehouse {
     pool: Pool<Connections>,
     query_timeout: Duration,
+    /// The latest day with orders, and when it was read: every query's
+    /// window ends there, and it changes at most daily.
+    latest: Arc<Mutex<Option<(Instant, NaiveDate)>>>,
 }
+
+/// How long the latest day with orders is reused before it is read again.
+const LATEST_DAY_TTL: Duration = Duration::from_secs(60);
 
 impl SqlServerWarehouse {
     /// Builds the pool and checks a connection can be made.
@@ -40,6 +49,7 @@ impl SqlServerWarehouse {
         let warehouse = Self {
             pool,
             query_timeout: settings.query_timeout,
+            latest: Arc::default(),
         };
         drop(warehouse.connection().await?);
         Ok(warehouse)
@@ -77,11 +87,26 @@ impl SqlServerWarehouse {
     }
 
     async fn latest_day(&self) -> Result<NaiveDate, WarehouseError> {
+        let cached = *self
+            .latest
+            .lock()
+            .map_err(|_| WarehouseError::Query("latest day poisoned".into()))?;
+        if let Some((read_at, day)) = cached
+            && read_at.elapsed() < LATEST_DAY_TTL
+        {
+            return Ok(day);
+        }
         let latest = self
             .run(async |client| queries::latest_day(client).await)
             .await?;
-        NaiveDate::parse_from_str(&latest, crate::source::DATE_FORMAT)
-            .map_err(|e| WarehouseError::Query(format!("latest order date {latest:?}: {e}")))
+        let day = NaiveDate::parse_from_str(&latest, crate::source::DATE_FORMAT)
+            .map_err(|e| WarehouseError::Query(format!("latest order date {latest:?}: {e}")))?;
+        *self
+            .latest
+            .lock()
+            .map_err(|_| WarehouseError::Query("latest day poisoned".into()))? =
+            Some((Instant::now(), day));
+        Ok(day)
     }
 }
 

@@ -245,6 +245,14 @@ async fn every_query_maps_to_the_shared_figures() -> TestResult {
         "window start, end, previous start"
     );
 
+    let latest_reads = peer
+        .seen()
+        .statements
+        .iter()
+        .filter(|s| s.sql.contains("MAX(OrderDate)"))
+        .count();
+    assert_eq!(latest_reads, 1, "the latest day is read once, then reused");
+
     let stock = warehouse.stock_levels().await?;
     assert_eq!(
         (
