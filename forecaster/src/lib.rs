@@ -15,12 +15,7 @@ pub mod model;
 pub mod series;
 pub mod service;
 
-use mesh_core::{
-    CancellationToken,
-    client::channel,
-    health,
-    server::{Listeners, serve},
-};
+use mesh_core::{CancellationToken, client::channel, health, server::Listeners};
 use proto::{
     forecaster::forecaster_service_server::ForecasterServiceServer,
     store::store_service_client::StoreServiceClient,
@@ -38,26 +33,27 @@ pub async fn run(
     listeners: Listeners,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let mut setup = config.mesh.serve_setup(
+    let tls = config.mesh.load_tls()?;
+    let server = config.mesh.internal_server(
         "forecaster",
         service::GRPC_SERVICE,
         ALLOWED_CALLERS,
-        service::required_operation,
+        proto::policy::required_right,
+        tls.clone(),
     )?;
     let me = config.mesh.id_of("forecaster");
-    let warehouse = channel(
-        &config.warehouse_address,
-        setup.tls.clone(),
-        me.clone(),
-        config.mesh.id_of("warehouse"),
-    )?;
-    let store = channel(
-        &config.store_address,
-        setup.tls.clone(),
-        me,
-        config.mesh.id_of("store"),
-    )?;
-    setup.readiness = health::upstreams(vec![
+    let connect = |address: &str, callee: &str| {
+        channel(
+            address,
+            tls.clone(),
+            me.clone(),
+            config.mesh.id_of(callee),
+            proto::policy::call_plan,
+        )
+    };
+    let warehouse = connect(&config.warehouse_address, "warehouse")?;
+    let store = connect(&config.store_address, "store")?;
+    let readiness = health::upstreams(vec![
         ("warehouse", warehouse.clone()),
         ("store", store.clone()),
     ]);
@@ -65,12 +61,13 @@ pub async fn run(
         WarehouseServiceClient::new(warehouse),
         StoreServiceClient::new(store),
     );
-    serve(
-        setup,
-        tonic::service::Routes::new(ForecasterServiceServer::new(service)),
-        listeners,
-        shutdown,
-    )
-    .await?;
+    server
+        .readiness(readiness, config.mesh.health_period())
+        .serve(
+            tonic::service::Routes::new(ForecasterServiceServer::new(service)),
+            listeners,
+            shutdown,
+        )
+        .await?;
     Ok(())
 }

@@ -3,10 +3,6 @@
 use chrono::{Duration, NaiveDate};
 use mesh_core::{
     capability::Capability,
-    capability::call_plan::methods::{
-        FORECASTER_FORECAST_REVENUE, FORECASTER_FORECAST_SERIES, FORECASTER_RANK_SALES,
-        FORECASTER_RECOMMEND,
-    },
     client::{MeshChannel, capability_of, with_capability},
     trace::current_trace,
 };
@@ -35,25 +31,13 @@ use crate::{
 
 mod insights;
 
-pub const GRPC_SERVICE: &str = "forecastmesh.forecaster.v1.ForecasterService";
+pub const GRPC_SERVICE: &str = proto::methods::forecaster_service::SERVICE;
 
 pub const MAX_HORIZON: i32 = 365;
 pub const MAX_HISTORY: i32 = 3650;
 pub const DEFAULT_HISTORY: i32 = 1095;
 pub const DEFAULT_LEVELS: [f64; 2] = [0.8, 0.95];
 pub const MAX_LEVELS: usize = 5;
-
-/// Returns the right each method needs.
-pub fn required_operation(method: &str) -> Option<&'static str> {
-    matches!(
-        method,
-        FORECASTER_FORECAST_REVENUE
-            | FORECASTER_FORECAST_SERIES
-            | FORECASTER_RANK_SALES
-            | FORECASTER_RECOMMEND
-    )
-    .then_some("run")
-}
 
 /// Serves [`ForecasterService`], reading history from the warehouse and
 /// recording runs in the store on the caller's behalf.

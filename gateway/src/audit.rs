@@ -51,6 +51,12 @@ impl Auditor {
         (Self { queue }, tokio::spawn(writer.run(entries)))
     }
 
+    /// An auditor that only queues, for tests of what is recorded.
+    #[cfg(test)]
+    pub(crate) fn from_queue(queue: mpsc::Sender<AuditEntry>) -> Self {
+        Self { queue }
+    }
+
     /// Queues `entry` under a fresh idempotency key; the caller's response
     /// does not wait for the store.
     pub fn record(&self, mut entry: AuditEntry) {
@@ -127,29 +133,4 @@ fn log_unwritten(entry: &AuditEntry, error: &str) {
         trace_id = %entry.trace_id,
         "audit entry could not be written",
     );
-}
-
-/// Returns the canonical name of a gRPC status code, e.g. `INVALID_ARGUMENT`.
-pub fn code_name(code: tonic::Code) -> String {
-    let debug = format!("{code:?}");
-    let mut name = String::with_capacity(debug.len() + 4);
-    for (i, c) in debug.chars().enumerate() {
-        if c.is_uppercase() && i > 0 {
-            name.push('_');
-        }
-        name.push(c.to_ascii_uppercase());
-    }
-    name
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn code_names_are_canonical() {
-        assert_eq!(code_name(tonic::Code::Ok), "OK");
-        assert_eq!(code_name(tonic::Code::InvalidArgument), "INVALID_ARGUMENT");
-        assert_eq!(code_name(tonic::Code::Unauthenticated), "UNAUTHENTICATED");
-    }
 }

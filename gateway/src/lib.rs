@@ -3,21 +3,29 @@
 //! # Layout
 //! - [`config`]: settings from `GATEWAY_*`.
 //! - [`oidc`]: validating the browser's bearer token; a dev issuer.
-//! - [`scopes`]: what scopes grant, and the hashed principal.
-//! - [`edge`]: the guard that authenticates, mints the capability and audits.
-//! - [`audit`]: writing audit entries to the store, retried idempotently.
+//! - [`scopes`]: who may call each public method, what scopes grant, the
+//!   hashed principal.
+//! - [`edge`]: the edge's layers: CORS, gRPC-web, authentication, audit,
+//!   scope, minting.
+//! - [`error`]: the one error policy: every failure to a gRPC status or a
+//!   REST answer.
+//! - [`audit`]: writing audit entries to the store, in batches, retried
+//!   idempotently.
 //! - [`service`]: the public gRPC API, calling the internal services.
+//! - [`rest`]: the JSON REST paths of the replaced system.
 //!
-//! One plaintext port serves gRPC, gRPC-web (binary and text) and CORS
-//! preflights; TLS for browsers is the ingress's job. A second port serves
-//! only health for probes.
+//! One plaintext port serves gRPC, gRPC-web (binary and text), REST and
+//! CORS preflights; TLS for browsers is the ingress's job. A second port
+//! serves only health for probes.
 
 #![forbid(unsafe_code)]
 
 pub mod audit;
 pub mod config;
 pub mod edge;
+pub mod error;
 pub mod oidc;
+pub mod rest;
 pub mod scopes;
 pub mod service;
 
@@ -28,8 +36,7 @@ use mesh_core::{
     CancellationToken,
     capability::{CapabilityMinter, RootKey},
     client::channel,
-    server::Listeners,
-    trace::server_trace_layer,
+    server::{Access, Listeners, Server, ServiceSpec, Transport},
 };
 use proto::{
     forecaster::forecaster_service_client::ForecasterServiceClient,
@@ -37,8 +44,6 @@ use proto::{
     store::store_service_client::StoreServiceClient,
     warehouse::warehouse_service_client::WarehouseServiceClient,
 };
-use tokio_stream::wrappers::TcpListenerStream;
-use tower::ServiceBuilder;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 pub use config::Config;
@@ -61,6 +66,7 @@ const EXPOSED_HEADERS: &[&str] = &[
     "grpc-status-details-bin",
     "traceparent",
     "tracestate",
+    "retry-after",
 ];
 
 /// Runs the gateway on `listeners` (`grpc` is the public port) until `shutdown`.
@@ -69,11 +75,18 @@ pub async fn run(
     listeners: Listeners,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
+    // The public port is plaintext; the internal calls are mTLS.
     let tls = config.mesh.load_tls()?;
     tls.watch(config.mesh.tls_reload_period(), shutdown.clone());
     let me = config.mesh.id_of("gateway");
     let connect = |address: &str, service: &str| {
-        channel(address, tls.clone(), me.clone(), config.mesh.id_of(service))
+        channel(
+            address,
+            tls.clone(),
+            me.clone(),
+            config.mesh.id_of(service),
+            proto::policy::call_plan,
+        )
     };
     let warehouse_channel = connect(&config.warehouse_address, "warehouse")?;
     let forecaster_channel = connect(&config.forecaster_address, "forecaster")?;
@@ -92,47 +105,28 @@ pub async fn run(
         config.oidc.algorithms.clone(),
     )?;
     let (auditor, audit_writer) = audit::Auditor::start(upstreams.store.clone(), minter.clone());
-    let edge = edge::Edge::layer(validator, minter, auditor);
+    let edge = edge::layers(cors(&config.cors_origins)?, validator, minter, auditor);
 
-    let (reporter, health) = tonic_health::server::health_reporter();
-    let (reflection_v1, reflection_v1alpha) =
-        mesh_core::server::reflection(&[service::GRPC_SERVICE])?;
-    let layers = ServiceBuilder::new()
-        .layer(server_trace_layer())
-        .layer(cors(&config.cors_origins)?)
-        .layer(tonic_web::GrpcWebLayer::new())
-        .layer(edge);
-    let public = tonic::transport::Server::builder()
-        .accept_http1(true)
-        .layer(layers)
-        .add_service(GatewayServiceServer::new(service::Gateway::new(upstreams)))
-        .add_service(health.clone())
-        .add_service(reflection_v1)
-        .add_service(reflection_v1alpha)
-        .serve_with_incoming_shutdown(
-            TcpListenerStream::new(listeners.grpc),
-            shutdown.clone().cancelled_owned(),
-        );
-    let probes = mesh_core::server::probe_server(health)?.serve_with_incoming_shutdown(
-        TcpListenerStream::new(listeners.health),
-        shutdown.clone().cancelled_owned(),
-    );
+    let spec = ServiceSpec {
+        name: "gateway",
+        grpc_service: service::GRPC_SERVICE,
+        access: Access::Public,
+    };
     let readiness = mesh_core::health::upstreams(vec![
         ("warehouse", warehouse_channel),
         ("forecaster", forecaster_channel),
         ("store", store_channel),
     ]);
-    tokio::spawn(mesh_core::health::watch(
-        reporter,
-        service::GRPC_SERVICE,
-        readiness,
-        config.mesh.health_period(),
-        shutdown.clone(),
-    ));
-    let served = tokio::try_join!(public, probes);
-    // The servers, and with them every auditor, are gone: the writer flushes
+    let routes =
+        tonic::service::Routes::new(GatewayServiceServer::new(service::Gateway::new(upstreams)));
+    let served = Server::new(spec, Transport::Public)
+        .own_layers(edge)
+        .readiness(readiness, config.mesh.health_period())
+        .serve(routes, listeners, shutdown)
+        .await;
+    // The server, and with it every auditor, is gone: the writer flushes
     // what is queued and ends.
-    if tokio::time::timeout(std::time::Duration::from_secs(10), audit_writer)
+    if tokio::time::timeout(Duration::from_secs(10), audit_writer)
         .await
         .is_err()
     {

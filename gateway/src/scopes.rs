@@ -1,14 +1,17 @@
 //! What a user's OIDC scopes let them do, and who they are to the mesh.
+//! Access is keyed by the generated method table: every public method has
+//! an entry, and a test proves it.
 
 use mesh_core::capability::{
     Right,
     rights::{self, FORECASTER_RUN, STORE_READ, STORE_WRITE, WAREHOUSE_READ},
 };
+use proto::methods::gateway_service as gateway;
 use sha2::{Digest, Sha256};
 
 /// Reading dashboards and running forecasts (which records the run).
 pub const FORECASTS_READ: &str = "forecasts:read";
-/// Reading the audit log.
+/// Reading the audit log and run history.
 pub const AUDIT_READ: &str = "audit:read";
 /// Running ad-hoc read-only queries on the warehouse: for operators.
 pub const WAREHOUSE_QUERY: &str = "warehouse:query";
@@ -25,17 +28,31 @@ pub fn rights_of(scope: &str) -> &'static [Right] {
     }
 }
 
-/// Returns the scope a public method needs; `None` for methods any
-/// authenticated user may call.
-pub fn required_scope(method: &str) -> Option<&'static str> {
-    let name = method.rsplit('/').next().unwrap_or_default();
-    match name {
-        "GetKpis" | "GetHistory" | "GetForecast" | "ForecastSeries" | "GetDashboard"
-        | "GetRankings" | "GetRecommendations" => Some(FORECASTS_READ),
-        "ListAuditLogs" => Some(AUDIT_READ),
-        "RunWarehouseQuery" => Some(WAREHOUSE_QUERY),
-        _ => None,
-    }
+/// Who may call a public method.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Callers whose token grants this scope.
+    Scope(&'static str),
+    /// Any authenticated caller.
+    AnyUser,
+}
+
+/// Returns who may call `method`; `None` for a method with no rule, which
+/// is refused.
+pub fn access(method: &str) -> Option<Access> {
+    Some(match method {
+        gateway::GET_KPIS
+        | gateway::GET_HISTORY
+        | gateway::GET_FORECAST
+        | gateway::FORECAST_SERIES
+        | gateway::GET_DASHBOARD
+        | gateway::GET_RANKINGS
+        | gateway::GET_RECOMMENDATIONS => Access::Scope(FORECASTS_READ),
+        gateway::LIST_AUDIT_LOGS => Access::Scope(AUDIT_READ),
+        gateway::RUN_WAREHOUSE_QUERY => Access::Scope(WAREHOUSE_QUERY),
+        gateway::GET_TELEMETRY_STATUS => Access::AnyUser,
+        _ => return None,
+    })
 }
 
 /// Returns the principal the mesh knows a user by: a hash of issuer and
@@ -63,19 +80,25 @@ mod tests {
     }
 
     #[test]
-    fn methods_need_the_scope_that_grants_their_rights() {
-        assert_eq!(
-            required_scope("/forecastmesh.gateway.v1.GatewayService/GetKpis"),
-            Some(FORECASTS_READ)
-        );
-        assert_eq!(
-            required_scope("/forecastmesh.gateway.v1.GatewayService/ListAuditLogs"),
-            Some(AUDIT_READ)
-        );
-        assert_eq!(
-            required_scope("/forecastmesh.gateway.v1.GatewayService/GetTelemetryStatus"),
-            None
-        );
+    fn every_public_method_has_an_access_rule() {
+        for method in gateway::ALL {
+            assert!(access(method).is_some(), "{method} has no access rule");
+        }
+        assert_eq!(access("/forecastmesh.gateway.v1.GatewayService/Nope"), None);
+    }
+
+    #[test]
+    fn scoped_methods_can_get_the_rights_their_call_plan_needs() {
+        for method in gateway::ALL {
+            if let Some(Access::Scope(scope)) = access(method) {
+                for right in proto::policy::rights_for_call_tree(method) {
+                    assert!(
+                        rights_of(scope).contains(&right),
+                        "{method}: {scope} does not grant {right:?}"
+                    );
+                }
+            }
+        }
         assert!(rights_of("something:else").is_empty());
     }
 }

@@ -25,7 +25,7 @@ use proto::{
 };
 use tonic::{Request, Response, Status};
 
-pub const GRPC_SERVICE: &str = "forecastmesh.gateway.v1.GatewayService";
+pub const GRPC_SERVICE: &str = proto::methods::gateway_service::SERVICE;
 const DEFAULT_FORECAST_DAYS: i32 = 30;
 
 /// Clients of the internal services.

@@ -22,10 +22,7 @@ pub mod testing;
 
 use std::sync::Arc;
 
-use mesh_core::{
-    CancellationToken,
-    server::{Listeners, serve},
-};
+use mesh_core::{CancellationToken, server::Listeners};
 use proto::store::store_service_server::StoreServiceServer;
 
 pub use config::{Backend, Config};
@@ -40,20 +37,24 @@ pub async fn run(
     listeners: Listeners,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let mut setup = config.mesh.serve_setup(
+    let server = config.mesh.internal_server(
         "store",
         service::GRPC_SERVICE,
         ALLOWED_CALLERS,
-        service::required_operation,
+        proto::policy::required_right,
+        config.mesh.load_tls()?,
     )?;
     let records = open(&config.backend).await?;
     let checked = records.clone();
-    setup.readiness = Arc::new(move || {
+    let readiness: mesh_core::health::Readiness = Arc::new(move || {
         let records = checked.clone();
         Box::pin(async move { records.check().await.map_err(|e| e.to_string()) })
     });
     let routes = tonic::service::Routes::new(StoreServiceServer::new(service::Store::new(records)));
-    serve(setup, routes, listeners, shutdown).await?;
+    server
+        .readiness(readiness, config.mesh.health_period())
+        .serve(routes, listeners, shutdown)
+        .await?;
     Ok(())
 }
 

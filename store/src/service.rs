@@ -2,11 +2,6 @@
 
 use std::sync::Arc;
 
-use mesh_core::capability::call_plan::methods::{
-    STORE_APPEND_AUDIT_ENTRIES, STORE_APPEND_AUDIT_ENTRY, STORE_APPEND_FORECAST_RUN,
-    STORE_APPEND_RANKING_RUN, STORE_APPEND_RECOMMENDATION_RUN, STORE_LIST_AUDIT_ENTRIES,
-    STORE_LIST_FORECAST_RUNS, STORE_LIST_RANKING_RUNS, STORE_LIST_RECOMMENDATION_RUNS,
-};
 use proto::store::{
     AppendAuditEntriesRequest, AppendAuditEntriesResponse, AppendAuditEntryRequest,
     AppendAuditEntryResponse, AppendForecastRunRequest, AppendForecastRunResponse,
@@ -20,23 +15,7 @@ use tonic::{Request, Response, Status};
 
 use crate::records::{MAX_BATCH, PageRequest, RecordStore, require_key};
 
-pub const GRPC_SERVICE: &str = "forecastmesh.store.v1.StoreService";
-
-/// Returns the right each method needs.
-pub fn required_operation(method: &str) -> Option<&'static str> {
-    match method {
-        STORE_APPEND_AUDIT_ENTRY
-        | STORE_APPEND_AUDIT_ENTRIES
-        | STORE_APPEND_FORECAST_RUN
-        | STORE_APPEND_RANKING_RUN
-        | STORE_APPEND_RECOMMENDATION_RUN => Some("write"),
-        STORE_LIST_AUDIT_ENTRIES
-        | STORE_LIST_FORECAST_RUNS
-        | STORE_LIST_RANKING_RUNS
-        | STORE_LIST_RECOMMENDATION_RUNS => Some("read"),
-        _ => None,
-    }
-}
+pub const GRPC_SERVICE: &str = proto::methods::store_service::SERVICE;
 
 /// Serves [`StoreService`] from whichever [`RecordStore`] is configured.
 pub struct Store {

@@ -19,10 +19,7 @@ pub mod source;
 pub mod sql_guard;
 pub mod sqlserver;
 
-use mesh_core::{
-    CancellationToken,
-    server::{Listeners, serve},
-};
+use mesh_core::{CancellationToken, server::Listeners};
 use proto::warehouse::warehouse_service_server::WarehouseServiceServer;
 
 pub use config::{Backend, Config};
@@ -37,25 +34,29 @@ pub async fn run(
     listeners: Listeners,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let mut setup = config.mesh.serve_setup(
+    let server = config.mesh.internal_server(
         "warehouse",
         service::GRPC_SERVICE,
         ALLOWED_CALLERS,
-        service::required_operation,
+        proto::policy::required_right,
+        config.mesh.load_tls()?,
     )?;
     match &config.backend {
         Backend::Embedded { path } => {
             let source = embedded::EmbeddedWarehouse::open_or_generate(path).await?;
-            serve(setup, routes(source), listeners, shutdown).await?;
+            server.serve(routes(source), listeners, shutdown).await?;
         }
         Backend::SqlServer(settings) => {
             let source = sqlserver::SqlServerWarehouse::connect(settings).await?;
             let checked = source.clone();
-            setup.readiness = std::sync::Arc::new(move || {
+            let readiness: mesh_core::health::Readiness = std::sync::Arc::new(move || {
                 let source = checked.clone();
                 Box::pin(async move { source.check().await.map_err(|e| e.to_string()) })
             });
-            serve(setup, routes(source), listeners, shutdown).await?;
+            server
+                .readiness(readiness, config.mesh.health_period())
+                .serve(routes(source), listeners, shutdown)
+                .await?;
         }
     }
     Ok(())

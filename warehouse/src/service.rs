@@ -2,10 +2,6 @@
 
 use std::time::Duration;
 
-use mesh_core::capability::call_plan::methods::{
-    WAREHOUSE_GET_CUSTOMER_SALES, WAREHOUSE_GET_DAILY_SALES, WAREHOUSE_GET_ITEM_SALES,
-    WAREHOUSE_GET_KPIS, WAREHOUSE_GET_STOCK_LEVELS, WAREHOUSE_RUN_QUERY,
-};
 use proto::warehouse::{
     GetCustomerSalesRequest, GetCustomerSalesResponse, GetDailySalesRequest, GetDailySalesResponse,
     GetItemSalesRequest, GetItemSalesResponse, GetKpisRequest, GetKpisResponse,
@@ -23,24 +19,10 @@ const DEFAULT_QUERY_ROWS: u32 = 1000;
 pub const MAX_QUERY_MS: i32 = 30_000;
 const DEFAULT_QUERY_MS: u64 = 5000;
 
-pub const GRPC_SERVICE: &str = "forecastmesh.warehouse.v1.WarehouseService";
+pub const GRPC_SERVICE: &str = proto::methods::warehouse_service::SERVICE;
 
 /// The longest history or window the warehouse answers, in days.
 pub const MAX_DAYS: i32 = 3650;
-
-/// Returns the right each method needs: the fixed queries read; the
-/// operator's ad-hoc query needs its own right.
-pub fn required_operation(method: &str) -> Option<&'static str> {
-    match method {
-        WAREHOUSE_GET_KPIS
-        | WAREHOUSE_GET_DAILY_SALES
-        | WAREHOUSE_GET_ITEM_SALES
-        | WAREHOUSE_GET_CUSTOMER_SALES
-        | WAREHOUSE_GET_STOCK_LEVELS => Some("read"),
-        WAREHOUSE_RUN_QUERY => Some("query"),
-        _ => None,
-    }
-}
 
 /// Serves [`WarehouseService`] from any [`SalesSource`].
 #[derive(Debug)]

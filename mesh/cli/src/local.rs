@@ -66,7 +66,15 @@ async fn bind(port: u16) -> anyhow::Result<(TcpListener, SocketAddr)> {
 async fn listeners(port: u16) -> anyhow::Result<(Listeners, SocketAddr, SocketAddr)> {
     let (grpc, grpc_address) = bind(port).await?;
     let (health, health_address) = bind(0).await?;
-    Ok((Listeners { grpc, health }, grpc_address, health_address))
+    Ok((
+        Listeners {
+            grpc,
+            health,
+            admin: None,
+        },
+        grpc_address,
+        health_address,
+    ))
 }
 
 impl LocalMesh {

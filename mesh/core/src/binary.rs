@@ -20,7 +20,8 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 #[derive(Clone, Copy, Debug)]
 pub struct Binary {
     pub name: &'static str,
-    /// e.g. `WAREHOUSE_`: `<prefix>LISTEN` and `<prefix>HEALTH_LISTEN` override the ports.
+    /// e.g. `WAREHOUSE_`: `<prefix>LISTEN` and `<prefix>HEALTH_LISTEN` override
+    /// the ports; `<prefix>ADMIN_LISTEN` enables the admin port.
     pub prefix: &'static str,
     pub grpc_listen: &'static str,
     pub health_listen: &'static str,
@@ -55,11 +56,19 @@ impl Binary {
             address("LISTEN", self.grpc_listen)?,
             address("HEALTH_LISTEN", self.health_listen)?,
         );
+        let admin = match env.get(&format!("{}ADMIN_LISTEN", self.prefix)) {
+            Some(_) => Some(address("ADMIN_LISTEN", "")?),
+            None => None,
+        };
         let listeners = Listeners {
             grpc: TcpListener::bind(grpc).await?,
             health: TcpListener::bind(health).await?,
+            admin: match admin {
+                Some(admin) => Some(TcpListener::bind(admin).await?),
+                None => None,
+            },
         };
-        tracing::info!(service = self.name, %grpc, %health, "listening");
+        tracing::info!(service = self.name, %grpc, %health, ?admin, "listening");
         let shutdown = CancellationToken::new();
         tokio::spawn(cancel_on_signal(shutdown.clone()));
         let result = run(config, listeners, shutdown).await.map_err(Into::into);

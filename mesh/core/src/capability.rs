@@ -5,16 +5,12 @@
 //! - [`mint`]: the authority block stating who the user is and what they may do.
 //! - [`narrow`]: the block a caller appends to confine a token to one call.
 //! - [`verify`]: a receiver's authorization and the error each failure maps to.
-//! - [`call_plan`]: which downstream calls each method may make on the user's behalf.
-//! - [`rights`]: the rights the services check.
 //! - [`server_layer`] / [`client_layer`]: the tower layers that do the above per request.
 
-pub mod call_plan;
 mod client_layer;
 mod keys;
 mod mint;
 mod narrow;
-pub mod rights;
 mod server_layer;
 mod verify;
 
@@ -24,8 +20,9 @@ use biscuit_auth::Biscuit;
 
 pub use client_layer::{NarrowLayer, NarrowToCall};
 pub use keys::{KeyError, PublicKeySet, RootKey};
-pub use mint::{CapabilityMinter, Right};
-pub use narrow::{Hop, narrow};
+pub use mint::CapabilityMinter;
+pub use narrow::{CallPlan, Hop, narrow};
+pub use proto::policy::{Right, rights};
 pub use server_layer::{Authorize, AuthorizeLayer, MethodRights, bearer};
 pub use verify::{CallFacts, CapabilityError, CapabilityVerifier};
 

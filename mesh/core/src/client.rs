@@ -7,7 +7,7 @@ use tonic::transport::{Channel, Endpoint};
 use tower::ServiceBuilder;
 
 use crate::{
-    capability::{NarrowLayer, NarrowToCall},
+    capability::{CallPlan, NarrowLayer, NarrowToCall},
     identity::SpiffeId,
     tls::{MeshTls, MtlsConnector},
     trace::{InjectContext, InjectContextLayer},
@@ -28,12 +28,15 @@ pub struct ChannelError {
 }
 
 /// Returns a lazily connecting channel from `caller` to `callee` at `address`
-/// (`host:port`). The host is also the name checked in the server's certificate.
+/// (`host:port`). The host is also the name checked in the server's
+/// certificate. Each call's capability is narrowed to the method called,
+/// delegating what `call_plan` says that method may call.
 pub fn channel(
     address: &str,
     tls: Arc<MeshTls>,
     caller: SpiffeId,
     callee: SpiffeId,
+    call_plan: CallPlan,
 ) -> Result<MeshChannel, ChannelError> {
     // The scheme is `http` because TLS is done by our connector, not by tonic.
     let endpoint = Endpoint::from_shared(format!("http://{address}"))
@@ -45,7 +48,7 @@ pub fn channel(
         .tcp_nodelay(true);
     let channel = endpoint.connect_with_connector_lazy(MtlsConnector::new(tls));
     Ok(ServiceBuilder::new()
-        .layer(NarrowLayer::new(caller, callee, NARROWED_TTL))
+        .layer(NarrowLayer::new(caller, callee, NARROWED_TTL, call_plan))
         .layer(InjectContextLayer)
         .service(channel))
 }

@@ -7,9 +7,9 @@ use std::{collections::HashMap, path::PathBuf, sync::Arc, time::Duration};
 use serde::Deserialize;
 
 use crate::{
-    capability::{Authorize, CapabilityVerifier, KeyError, MethodRights, PublicKeySet},
+    capability::{CapabilityVerifier, KeyError, MethodRights, PublicKeySet},
     identity::SpiffeId,
-    server::ServeSetup,
+    server::{Access, Server, ServiceSpec, Transport},
     tls::{MeshTls, TlsError, TlsFiles},
 };
 
@@ -98,30 +98,35 @@ impl MeshSettings {
 }
 
 impl MeshSettings {
-    /// Loads the TLS material and builds how `service` is served: only
-    /// `allowed_callers` (service names) get in, with tokens granting the
-    /// operation `rights` names for each method.
-    pub fn serve_setup(
+    /// Builds the server of internal service `name`: mTLS with `tls` (which
+    /// the server keeps reloading; the service's clients may share it), only
+    /// `allowed_callers` (service names) get in, each call with a capability
+    /// granting the right `rights` names for its method.
+    pub fn internal_server(
         &self,
-        service: &'static str,
+        name: &'static str,
         grpc_service: &'static str,
         allowed_callers: &[&str],
         rights: MethodRights,
-    ) -> Result<ServeSetup, ConfigError> {
-        let authorize = Authorize::layer(
-            service,
-            allowed_callers.iter().map(|caller| self.id_of(caller)),
-            self.verifier()?,
-            rights,
-        );
-        Ok(ServeSetup {
+        tls: Arc<MeshTls>,
+    ) -> Result<Server, ConfigError> {
+        let spec = ServiceSpec {
+            name,
             grpc_service,
-            tls: self.load_tls()?,
-            tls_reload: self.tls_reload_period(),
-            authorize,
-            readiness: crate::health::always_ready(),
-            health_period: self.health_period(),
-        })
+            access: Access::Capabilities {
+                allowed_callers: allowed_callers
+                    .iter()
+                    .map(|caller| self.id_of(caller))
+                    .collect(),
+                rights,
+                verifier: self.verifier()?,
+            },
+        };
+        let transport = Transport::Mtls {
+            tls,
+            reload: self.tls_reload_period(),
+        };
+        Ok(Server::new(spec, transport))
     }
 }
 

@@ -1,7 +1,6 @@
-//! A gate in front of a service: admits or refuses each request before it
-//! reaches the handlers, and hears how each admitted request was answered.
-//! The mesh's server authorization and the gateway's edge are guards; this
-//! module holds the tower plumbing they share.
+//! A gate in front of a service: admits each request, possibly adding
+//! extensions for the handlers, or refuses it with a status. The mesh's
+//! capability authorization is a guard; this module holds the tower plumbing.
 
 use std::{
     future::Future,
@@ -26,15 +25,9 @@ pub fn is_open(path: &str) -> bool {
 
 /// Decides about each request.
 pub trait Guard: Send + Sync + 'static {
-    /// What an admitted request leaves for [`Guard::answered`].
-    type Ticket: Send + 'static;
-
     /// Admits the request, possibly adding extensions for the handlers, or
     /// refuses it with the status the caller gets.
-    fn admit<B>(&self, request: &mut Request<B>) -> Result<Self::Ticket, tonic::Status>;
-
-    /// Hears the status an admitted request was answered with.
-    fn answered(&self, _ticket: Self::Ticket, _code: tonic::Code) {}
+    fn admit<B>(&self, request: &mut Request<B>) -> Result<(), tonic::Status>;
 }
 
 /// Puts a [`Guard`] in front of a service.
@@ -108,30 +101,11 @@ where
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         match self.guard.admit(&mut request) {
-            Ok(ticket) => {
-                let guard = self.guard.clone();
-                Box::pin(async move {
-                    let response = inner.call(request).await?;
-                    guard.answered(ticket, status_of(&response));
-                    Ok(response)
-                })
-            }
+            Ok(()) => Box::pin(inner.call(request)),
             Err(status) => {
                 tracing::info!(code = ?status.code(), message = status.message(), "call refused");
                 Box::pin(std::future::ready(Ok(status.into_http())))
             }
         }
     }
-}
-
-/// Returns the status a response carries in its headers. A unary call that
-/// failed answers trailers-only, with the status in the headers; one that
-/// carries no status there succeeded (a stream failing later is not seen).
-fn status_of<B>(response: &Response<B>) -> tonic::Code {
-    response
-        .headers()
-        .get("grpc-status")
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.parse::<i32>().ok())
-        .map_or(tonic::Code::Ok, tonic::Code::from_i32)
 }

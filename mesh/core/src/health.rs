@@ -64,6 +64,7 @@ pub async fn watch(
     service: &'static str,
     check: Readiness,
     period: Duration,
+    ready_sender: tokio::sync::watch::Sender<bool>,
     shutdown: CancellationToken,
 ) {
     let mut last: Option<bool> = None;
@@ -82,6 +83,7 @@ pub async fn watch(
             };
             reporter.set_service_status("", status).await;
             reporter.set_service_status(service, status).await;
+            ready_sender.send_replace(ready);
             last = Some(ready);
         }
         // Not ready yet (an upstream still starting, say): look again soon.

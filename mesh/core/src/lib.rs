@@ -9,7 +9,7 @@
 //! - [`guard`]: the tower plumbing of a layer that admits or refuses each request.
 //! - [`telemetry`]: the global subscriber and the OTLP exporter.
 //! - [`health`]: readiness checks of what a service depends on.
-//! - [`server`]: serves a service with mTLS, authorization, health and reflection.
+//! - [`server`]: the one server assembly: spec, transport, listeners, shared layers, health.
 //! - [`client`]: channels to other services with mTLS, narrowing and trace context.
 //! - [`config`]: the settings every service shares, from the environment.
 //! - [`binary`]: what every service binary does, so each `main.rs` is a few lines.

@@ -1,31 +1,68 @@
-//! Serves one service the way every service in the mesh is served: mTLS on
-//! the gRPC port with the caller's identity and token checked, trace context
-//! extracted, health and reflection beside the service's own routes, and a
-//! plaintext port that serves only health for kubelet probes.
+//! One server assembly for every service in the mesh, the gateway included.
+//!
+//! A [`Server`] is a [`ServiceSpec`] (name, who may call, which right each
+//! method needs) served over a [`Transport`] on [`Listeners`], with the
+//! shared layer stack, outermost first:
+//!
+//! 1. trace: a server span per call, parented on the caller's context,
+//!    whose `traceparent` every response carries back;
+//! 2. peer identity: the caller's identity into request extensions;
+//! 3. the service's own layers (the gateway's edge: CORS, gRPC-web,
+//!    authentication, minting, audit);
+//! 4. authorization: the caller on the allow-list, its capability checked;
+//!
+//! then health, reflection and the service's routes. A plaintext port serves
+//! only health for kubelet probes, and an optional admin port serves
+//! readiness (and, later, metrics).
+//!
+//! - [`spec`]: what a service is and who may call it.
+//! - [`transport`]: how connections arrive and who vouches for the peer.
+//! - [`peer_identity`]: the layer that puts the peer's identity in extensions.
+//! - [`listeners`]: the sockets a service serves on.
+//! - [`probe`]: health and reflection, and the plaintext probe server.
+//! - [`admin`]: the admin port.
+//! - [`lifecycle`]: signals, and waiting until a server is serving.
 
-use std::sync::Arc;
+mod admin;
+mod lifecycle;
+mod listeners;
+mod peer_identity;
+mod probe;
+mod spec;
+mod transport;
 
-use tokio::net::TcpListener;
+use std::{convert::Infallible, sync::Arc, time::Duration};
+
+use http::{Request, Response};
 use tokio_stream::wrappers::TcpListenerStream;
 use tokio_util::sync::CancellationToken;
-use tonic::service::Routes;
-use tower::ServiceBuilder;
+use tonic::{body::Body, service::Routes};
+use tower::{ServiceBuilder, ServiceExt, util::BoxCloneSyncService};
+
+pub use lifecycle::{NotServing, cancel_on_signal, wait_until_serving};
+pub use listeners::Listeners;
+pub use peer_identity::peer_identity;
+pub use probe::{probe_server, reflection};
+pub use spec::{Access, ServiceSpec};
+pub use transport::Transport;
 
 use crate::{
-    capability::AuthorizeLayer,
+    capability::Authorize,
     health::{self, Readiness},
-    tls::{self, MeshTls},
-    trace::server_trace_layer,
+    tls,
+    trace::{ReturnTraceContextLayer, server_trace_layer},
 };
 
-/// The two listeners every service binds before it runs.
-#[derive(Debug)]
-pub struct Listeners {
-    /// mTLS gRPC.
-    pub grpc: TcpListener,
-    /// Plaintext, `grpc.health.v1` only.
-    pub health: TcpListener,
-}
+/// Any error a layer may end a call with.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A service over HTTP, as the layers between the shared ones and the
+/// routes see it.
+pub type HttpService = BoxCloneSyncService<Request<Body>, Response<Body>, BoxError>;
+
+/// A service's own layers: wraps what is below them (authorization and the
+/// routes) and returns the wrapped service.
+pub type OwnLayers = Arc<dyn Fn(HttpService) -> HttpService + Send + Sync>;
 
 /// Why a server stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -36,185 +73,146 @@ pub enum ServeError {
     Transport(#[from] tonic::transport::Error),
 }
 
-/// How one service is served.
-pub struct ServeSetup {
-    /// The full protobuf name of the service, e.g.
-    /// `forecastmesh.warehouse.v1.WarehouseService`, for health and reflection.
-    pub grpc_service: &'static str,
-    pub tls: Arc<MeshTls>,
-    pub tls_reload: std::time::Duration,
-    pub authorize: AuthorizeLayer,
-    /// What health reports depends on.
-    pub readiness: Readiness,
-    /// How often readiness is checked.
-    pub health_period: std::time::Duration,
+/// How one service is served. Build it with [`Server::new`], add what the
+/// service needs, then [`Server::serve`].
+pub struct Server {
+    spec: ServiceSpec,
+    transport: Transport,
+    own_layers: Option<OwnLayers>,
+    readiness: Readiness,
+    health_period: Duration,
 }
 
-impl std::fmt::Debug for ServeSetup {
+impl std::fmt::Debug for Server {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ServeSetup")
-            .field("grpc_service", &self.grpc_service)
+        f.debug_struct("Server")
+            .field("spec", &self.spec)
+            .field("transport", &self.transport)
             .field("health_period", &self.health_period)
             .finish_non_exhaustive()
     }
 }
 
-/// Serves `routes` until `shutdown` is cancelled. Health reports SERVING while
-/// the setup's readiness check passes.
-pub async fn serve(
-    setup: ServeSetup,
-    routes: Routes,
-    listeners: Listeners,
-    shutdown: CancellationToken,
-) -> Result<(), ServeError> {
-    let (reporter, health) = tonic_health::server::health_reporter();
-    let (reflection_v1, reflection_v1alpha) = reflection(&[setup.grpc_service])?;
+impl Server {
+    /// Serves `spec` over `transport`, always ready until told otherwise.
+    pub fn new(spec: ServiceSpec, transport: Transport) -> Self {
+        Self {
+            spec,
+            transport,
+            own_layers: None,
+            readiness: health::always_ready(),
+            health_period: Duration::from_secs(5),
+        }
+    }
 
-    setup.tls.watch(setup.tls_reload, shutdown.clone());
-    let routes = routes
-        .add_service(health.clone())
-        .add_service(reflection_v1)
-        .add_service(reflection_v1alpha);
-    let layers = ServiceBuilder::new()
-        .layer(server_trace_layer())
-        .layer(setup.authorize);
-    let grpc = tonic::transport::Server::builder()
-        .layer(layers)
-        .add_routes(routes)
-        .serve_with_incoming_shutdown(
-            tls::incoming(listeners.grpc, setup.tls.clone(), shutdown.clone()),
+    /// Puts the service's own layers between the shared ones and the routes.
+    pub fn own_layers(mut self, layers: OwnLayers) -> Self {
+        self.own_layers = Some(layers);
+        self
+    }
+
+    /// Reports SERVING while `readiness` passes, checked every `period`.
+    pub fn readiness(mut self, readiness: Readiness, period: Duration) -> Self {
+        self.readiness = readiness;
+        self.health_period = period;
+        self
+    }
+
+    /// Returns the spec being served.
+    pub fn spec(&self) -> &ServiceSpec {
+        &self.spec
+    }
+
+    /// Serves `routes`, with health and reflection beside them, until
+    /// `shutdown` is cancelled.
+    pub async fn serve(
+        self,
+        routes: Routes,
+        listeners: Listeners,
+        shutdown: CancellationToken,
+    ) -> Result<(), ServeError> {
+        let Self {
+            spec,
+            transport,
+            own_layers,
+            readiness,
+            health_period,
+        } = self;
+        let (reporter, health) = tonic_health::server::health_reporter();
+        let (reflection_v1, reflection_v1alpha) = reflection(&[spec.grpc_service])?;
+        let routes = routes
+            .add_service(health.clone())
+            .add_service(reflection_v1)
+            .add_service(reflection_v1alpha)
+            .prepare();
+
+        let authorize = match spec.access {
+            Access::Capabilities {
+                allowed_callers,
+                rights,
+                verifier,
+            } => Some(Authorize::layer(
+                spec.name,
+                allowed_callers,
+                verifier,
+                rights,
+            )),
+            Access::Public => None,
+        };
+        let inner: HttpService =
+            BoxCloneSyncService::new(ServiceBuilder::new().option_layer(authorize).service(
+                ServiceExt::<Request<Body>>::map_err(routes, |never: Infallible| -> BoxError {
+                    match never {}
+                }),
+            ));
+        let inner = match own_layers {
+            Some(layers) => layers(inner),
+            None => inner,
+        };
+        let service = ServiceBuilder::new()
+            .layer(server_trace_layer())
+            .layer(ReturnTraceContextLayer)
+            .map_request(peer_identity(transport.vouches_for_peers()))
+            .service(inner);
+
+        let (ready_sender, ready) = tokio::sync::watch::channel(false);
+        tokio::spawn(health::watch(
+            reporter,
+            spec.grpc_service,
+            readiness,
+            health_period,
+            ready_sender,
+            shutdown.clone(),
+        ));
+        let builder = tonic::transport::Server::builder();
+        let stop = shutdown.clone().cancelled_owned();
+        let main = async {
+            match transport {
+                Transport::Mtls { tls, reload } => {
+                    tls.watch(reload, shutdown.clone());
+                    let incoming = tls::incoming(listeners.grpc, tls, shutdown.clone());
+                    builder
+                        .serve_with_incoming_shutdown(service, incoming, stop)
+                        .await
+                }
+                Transport::Public => {
+                    builder
+                        .accept_http1(true)
+                        .serve_with_incoming_shutdown(
+                            service,
+                            TcpListenerStream::new(listeners.grpc),
+                            stop,
+                        )
+                        .await
+                }
+            }
+        };
+        let probes = probe_server(health)?.serve_with_incoming_shutdown(
+            TcpListenerStream::new(listeners.health),
             shutdown.clone().cancelled_owned(),
         );
-    let probes = probe_server(health)?.serve_with_incoming_shutdown(
-        TcpListenerStream::new(listeners.health),
-        shutdown.clone().cancelled_owned(),
-    );
-    tokio::spawn(health::watch(
-        reporter,
-        setup.grpc_service,
-        setup.readiness,
-        setup.health_period,
-        shutdown.clone(),
-    ));
-    tokio::try_join!(grpc, probes)?;
-    Ok(())
-}
-
-const HEALTH_SERVICE: &str = "grpc.health.v1.Health";
-
-/// Returns the plaintext probe server: health, and reflection of health only
-/// so grpcurl can call it without a schema.
-pub fn probe_server(
-    health: tonic_health::pb::health_server::HealthServer<
-        impl tonic_health::pb::health_server::Health,
-    >,
-) -> Result<tonic::transport::server::Router, ServeError> {
-    let (reflection_v1, reflection_v1alpha) = reflection(&[])?;
-    Ok(tonic::transport::Server::builder()
-        .add_service(health)
-        .add_service(reflection_v1)
-        .add_service(reflection_v1alpha))
-}
-
-/// Returns reflection v1 and v1alpha (grpcurl 1.8 speaks v1alpha) listing
-/// `services` and health, with every contract's descriptors.
-pub fn reflection(
-    services: &[&'static str],
-) -> Result<
-    (
-        tonic_reflection::server::v1::ServerReflectionServer<
-            impl tonic_reflection::server::v1::ServerReflection,
-        >,
-        tonic_reflection::server::v1alpha::ServerReflectionServer<
-            impl tonic_reflection::server::v1alpha::ServerReflection,
-        >,
-    ),
-    ServeError,
-> {
-    let builder = || {
-        let builder = tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
-            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-            .with_service_name(HEALTH_SERVICE);
-        services.iter().fold(builder, |builder, service| {
-            builder.with_service_name(*service)
-        })
-    };
-    Ok((builder().build_v1()?, builder().build_v1alpha()?))
-}
-
-/// Cancels `shutdown` on Ctrl-C or SIGTERM, for binaries.
-pub async fn cancel_on_signal(shutdown: CancellationToken) {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(term) => term,
-                Err(error) => {
-                    tracing::warn!(%error, "cannot listen for SIGTERM");
-                    let _ = ctrl_c.await;
-                    shutdown.cancel();
-                    return;
-                }
-            };
-        tokio::select! {
-            _ = ctrl_c => {}
-            _ = term.recv() => {}
-        }
+        let admin = admin::serve(listeners.admin, ready, shutdown.clone());
+        tokio::try_join!(main, probes, admin)?;
+        Ok(())
     }
-    #[cfg(not(unix))]
-    let _ = ctrl_c.await;
-    tracing::info!("shutting down");
-    shutdown.cancel();
-}
-
-/// Why a service did not become healthy.
-#[derive(Debug, thiserror::Error)]
-#[error("{address} did not report SERVING within {within:?}: {last}")]
-pub struct NotServing {
-    address: std::net::SocketAddr,
-    within: std::time::Duration,
-    last: String,
-}
-
-/// Polls the plaintext health port at `address` until it reports SERVING.
-pub async fn wait_until_serving(
-    address: std::net::SocketAddr,
-    within: std::time::Duration,
-) -> Result<(), NotServing> {
-    use tonic_health::pb::{
-        HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
-    };
-    let deadline = tokio::time::Instant::now() + within;
-    let mut last = String::from("not polled");
-    while tokio::time::Instant::now() < deadline {
-        let endpoint = tonic::transport::Endpoint::from_shared(format!("http://{address}"))
-            .map_err(|e| NotServing {
-                address,
-                within,
-                last: e.to_string(),
-            })?;
-        match endpoint.connect().await.map(HealthClient::new) {
-            Ok(mut client) => match client
-                .check(HealthCheckRequest {
-                    service: String::new(),
-                })
-                .await
-            {
-                Ok(response) if response.get_ref().status == ServingStatus::Serving as i32 => {
-                    return Ok(());
-                }
-                Ok(response) => last = format!("status {}", response.get_ref().status),
-                Err(status) => last = status.to_string(),
-            },
-            Err(error) => last = error.to_string(),
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    Err(NotServing {
-        address,
-        within,
-        last,
-    })
 }

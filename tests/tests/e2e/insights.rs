@@ -3,9 +3,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use mesh_core::capability::{
-    Hop, call_plan::methods::STORE_LIST_RANKING_RUNS, narrow, rights::STORE_READ,
-};
+use mesh_core::capability::{Hop, narrow, rights::STORE_READ};
 use mesh_tests::{TestMesh, with_bearer};
 use proto::{
     gateway::{GetRankingsRequest, GetRecommendationsRequest},
@@ -69,8 +67,9 @@ async fn rankings_and_recommendations_explain_themselves_and_are_recorded() -> a
         caller: &me,
         callee: &store,
         service: "store",
-        method: STORE_LIST_RANKING_RUNS,
+        method: proto::methods::store_service::LIST_RANKING_RUNS,
         ttl: Duration::from_secs(30),
+        delegated: &[],
     };
     let read = narrow(&mesh.mint(&[STORE_READ], now)?, &hop, now)?.to_base64()?;
     let mut client =

@@ -43,9 +43,7 @@ async fn call(mesh: &TestMesh, token: &str, method: &str, body: &str) -> anyhow:
 
 /// Reads a forecast run back from the store, as the gateway would.
 async fn recorded_run(mesh: &TestMesh, run_id: &str) -> anyhow::Result<proto::store::ForecastRun> {
-    use mesh_core::capability::{
-        Hop, call_plan::methods::STORE_LIST_FORECAST_RUNS, narrow, rights::STORE_READ,
-    };
+    use mesh_core::capability::{Hop, narrow, rights::STORE_READ};
     use proto::store::{ListForecastRunsRequest, store_service_client::StoreServiceClient};
     let now = std::time::SystemTime::now();
     let (gateway, store) = (mesh.id("gateway"), mesh.id("store"));
@@ -53,8 +51,9 @@ async fn recorded_run(mesh: &TestMesh, run_id: &str) -> anyhow::Result<proto::st
         caller: &gateway,
         callee: &store,
         service: "store",
-        method: STORE_LIST_FORECAST_RUNS,
+        method: proto::methods::store_service::LIST_FORECAST_RUNS,
         ttl: Duration::from_secs(30),
+        delegated: &[],
     };
     let token = narrow(&mesh.mint(&[STORE_READ], now)?, &hop, now)?.to_base64()?;
     let mut client =

@@ -9,11 +9,12 @@ use std::{
 use gateway::oidc::dev_issuer::{DevClaims, DevIssuer};
 use hyper_util::rt::TokioIo;
 use mesh_core::{
-    capability::{Capability, Hop, Right, call_plan::methods::*, narrow},
+    capability::{Capability, Hop, Right, narrow},
     certs::DevCa,
     tls::{MeshTls, TlsFiles},
 };
 use mesh_tests::{TestMesh, with_bearer};
+use proto::methods::warehouse_service;
 use proto::{
     gateway::{GetKpisRequest as PublicGetKpis, ListAuditLogsRequest},
     store::{ListAuditEntriesRequest, store_service_client::StoreServiceClient},
@@ -47,6 +48,7 @@ fn narrowed(
         service: callee.service(),
         method,
         ttl: Duration::from_secs(30),
+        delegated: proto::policy::call_plan(method).unwrap_or_default(),
     };
     Ok(narrow(capability, &hop, now)?.to_base64()?)
 }
@@ -74,7 +76,7 @@ async fn internal_calls_need_mtls_an_allowed_caller_and_a_narrowed_live_token() 
         &capability,
         "gateway",
         "warehouse",
-        WAREHOUSE_GET_KPIS,
+        warehouse_service::GET_KPIS,
         now,
     )?;
     let mut warehouse = warehouse_as(&mesh, gateway_tls.clone())?;
@@ -107,7 +109,7 @@ async fn internal_calls_need_mtls_an_allowed_caller_and_a_narrowed_live_token() 
         &mesh.mint(&[WAREHOUSE_READ], then)?,
         "gateway",
         "warehouse",
-        WAREHOUSE_GET_KPIS,
+        warehouse_service::GET_KPIS,
         then,
     )?;
     let refused = warehouse
@@ -132,7 +134,7 @@ async fn internal_calls_need_mtls_an_allowed_caller_and_a_narrowed_live_token() 
         &capability,
         "operator",
         "warehouse",
-        WAREHOUSE_GET_KPIS,
+        warehouse_service::GET_KPIS,
         now,
     )?;
     let mut as_operator = warehouse_as(&mesh, mesh.tls_of("operator")?)?;
@@ -160,7 +162,7 @@ async fn internal_calls_need_mtls_an_allowed_caller_and_a_narrowed_live_token() 
         &foreign,
         "gateway",
         "warehouse",
-        WAREHOUSE_GET_KPIS,
+        warehouse_service::GET_KPIS,
         now,
     )?;
     let refused = warehouse
@@ -226,7 +228,7 @@ async fn handshakes_without_a_mesh_certificate_are_refused() -> anyhow::Result<(
         &capability,
         "gateway",
         "warehouse",
-        WAREHOUSE_GET_KPIS,
+        warehouse_service::GET_KPIS,
         now,
     )?;
 

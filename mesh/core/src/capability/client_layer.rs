@@ -9,7 +9,7 @@ use std::{
 
 use http::{HeaderValue, Request};
 
-use super::{Capability, Hop, narrow};
+use super::{CallPlan, Capability, Hop, narrow};
 use crate::identity::SpiffeId;
 
 #[derive(Debug)]
@@ -17,6 +17,7 @@ struct Target {
     caller: SpiffeId,
     callee: SpiffeId,
     ttl: Duration,
+    call_plan: CallPlan,
 }
 
 /// Narrows the [`Capability`] in each outgoing request's extensions. A request
@@ -27,13 +28,15 @@ pub struct NarrowLayer {
 }
 
 impl NarrowLayer {
-    /// `caller` calls `callee`; narrowed tokens live for `ttl`.
-    pub fn new(caller: SpiffeId, callee: SpiffeId, ttl: Duration) -> Self {
+    /// `caller` calls `callee`; narrowed tokens live for `ttl` and delegate
+    /// what `call_plan` says the called method may call.
+    pub fn new(caller: SpiffeId, callee: SpiffeId, ttl: Duration, call_plan: CallPlan) -> Self {
         Self {
             target: Arc::new(Target {
                 caller,
                 callee,
                 ttl,
+                call_plan,
             }),
         }
     }
@@ -96,6 +99,7 @@ impl<S> NarrowToCall<S> {
             service: target.callee.service(),
             method: &method,
             ttl: target.ttl,
+            delegated: (target.call_plan)(&method).unwrap_or_default(),
         };
         let token = narrow(capability, &hop, SystemTime::now())?.to_base64()?;
         let value = HeaderValue::try_from(format!("Bearer {token}"))?;

@@ -11,14 +11,7 @@ use biscuit_auth::{
     builder::{Term, date, string},
 };
 
-use super::{Capability, CapabilityError, RootKey};
-
-/// A right as the authority block states it: `right(<service>, <operation>)`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Right {
-    pub service: &'static str,
-    pub operation: &'static str,
-}
+use super::{Capability, CapabilityError, Right, RootKey};
 
 /// Mints capability tokens with the mesh's root key.
 #[derive(Debug)]

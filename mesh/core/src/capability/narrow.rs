@@ -21,7 +21,7 @@ use std::{
 
 use biscuit_auth::builder::{BlockBuilder, Term, string};
 
-use super::{Capability, CapabilityError, call_plan, mint::expires};
+use super::{Capability, CapabilityError, mint::expires};
 use crate::identity::SpiffeId;
 
 /// One outgoing call.
@@ -37,7 +37,14 @@ pub struct Hop<'a> {
     pub method: &'a str,
     /// How long the narrowed token stays valid.
     pub ttl: Duration,
+    /// The methods the callee may call in turn with this token: the called
+    /// method's call plan.
+    pub delegated: &'a [&'static str],
 }
+
+/// Returns the methods a method may call on its caller's behalf (`None` for
+/// a method the mesh does not know, which may then delegate nothing).
+pub type CallPlan = fn(&str) -> Option<&'static [&'static str]>;
 
 /// Returns `capability` with a block confining it to `hop`.
 pub fn narrow(
@@ -45,7 +52,7 @@ pub fn narrow(
     hop: &Hop<'_>,
     now: SystemTime,
 ) -> Result<Capability, CapabilityError> {
-    let delegated = call_plan::delegated_calls(hop.method);
+    let delegated = hop.delegated;
     let mut source = String::from("check if time($time), $time <= {expires};\n");
     source.push_str("check if service({service}), method({method}), caller({caller})");
     if !delegated.is_empty() {

@@ -1,23 +1,23 @@
 //! The receiving side: every application call must come from an allowed
-//! workload over mTLS and carry a token that authorizes this very call.
-//! Health and reflection need only the mTLS handshake.
+//! workload and carry a token that authorizes this very call. Health and
+//! reflection need only a caller the transport vouched for.
 
 use std::{collections::BTreeSet, time::SystemTime};
 
 use http::Request;
-use tonic::transport::server::{TcpConnectInfo, TlsConnectInfo};
 
-use super::{CallFacts, CapabilityError, CapabilityVerifier};
+use super::{CallFacts, CapabilityError, CapabilityVerifier, Right};
 use crate::{
     guard::{Guard, GuardLayer, is_open},
     identity::{PeerIdentity, SpiffeId},
 };
 
-/// Returns the operation a method needs (`right(<service>, <operation>)`), or
-/// `None` for a method the service does not serve.
-pub type MethodRights = fn(&str) -> Option<&'static str>;
+/// Returns the right a method needs, or `None` for a method the service
+/// does not serve (refused: deny by default).
+pub type MethodRights = fn(&str) -> Option<Right>;
 
-/// Authorizes each request before it reaches the service's handlers.
+/// Authorizes each request before it reaches the service's handlers, from
+/// the [`PeerIdentity`] the transport put in its extensions.
 #[derive(Debug)]
 pub struct Authorize {
     service: &'static str,
@@ -47,13 +47,14 @@ impl Authorize {
 }
 
 impl Guard for Authorize {
-    type Ticket = ();
-
     fn admit<B>(&self, request: &mut Request<B>) -> Result<(), tonic::Status> {
-        let peer = peer_identity(request).ok_or_else(|| {
-            tonic::Status::unauthenticated("no client certificate with a spiffe id")
-        })?;
-        request.extensions_mut().insert(PeerIdentity(peer.clone()));
+        let PeerIdentity(peer) = request
+            .extensions()
+            .get::<PeerIdentity>()
+            .cloned()
+            .ok_or_else(|| {
+                tonic::Status::unauthenticated("no client certificate with a spiffe id")
+            })?;
         let method = request.uri().path().to_owned();
         if is_open(&method) {
             return Ok(());
@@ -64,28 +65,21 @@ impl Guard for Authorize {
                 self.service
             )));
         }
-        let operation = (self.rights)(&method)
+        let right = (self.rights)(&method)
+            .filter(|right| right.service == self.service)
             .ok_or_else(|| tonic::Status::unimplemented(format!("unknown method {method}")))?;
         let token = bearer(request).ok_or(CapabilityError::Missing)?;
         let facts = CallFacts {
             service: self.service,
             method: &method,
             caller: &peer,
-            operation,
+            operation: right.operation,
             now: SystemTime::now(),
         };
         let capability = self.verifier.authorize(token, &facts)?;
         request.extensions_mut().insert(capability);
         Ok(())
     }
-}
-
-fn peer_identity<B>(request: &Request<B>) -> Option<SpiffeId> {
-    let info = request
-        .extensions()
-        .get::<TlsConnectInfo<TcpConnectInfo>>()?;
-    let certs = info.peer_certs()?;
-    SpiffeId::from_certificate(certs.first()?).ok()
 }
 
 /// Returns the token of an `authorization: Bearer <token>` header.

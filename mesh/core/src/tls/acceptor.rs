@@ -5,15 +5,12 @@
 use std::{sync::Arc, time::Duration};
 
 use futures::Stream;
-use tokio::{
-    net::{TcpListener, TcpStream},
-    sync::mpsc,
-};
-use tokio_rustls::{TlsAcceptor, server::TlsStream};
+use tokio::{net::TcpListener, sync::mpsc};
+use tokio_rustls::TlsAcceptor;
 use tokio_stream::wrappers::ReceiverStream;
 use tokio_util::sync::CancellationToken;
 
-use super::MeshTls;
+use super::{MeshTls, PeerStream};
 
 /// A handshake that has not finished by then is dropped, so a stalled client
 /// cannot hold a task forever.
@@ -25,7 +22,7 @@ pub fn incoming(
     listener: TcpListener,
     tls: Arc<MeshTls>,
     shutdown: CancellationToken,
-) -> impl Stream<Item = Result<TlsStream<TcpStream>, std::io::Error>> {
+) -> impl Stream<Item = Result<PeerStream, std::io::Error>> {
     let (sender, receiver) = mpsc::channel(64);
     tokio::spawn(async move {
         loop {
@@ -45,7 +42,7 @@ pub fn incoming(
             tokio::spawn(async move {
                 match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
                     Ok(Ok(stream)) => {
-                        let _ = sender.send(Ok(stream)).await;
+                        let _ = sender.send(Ok(PeerStream::new(stream))).await;
                     }
                     Ok(Err(error)) => tracing::debug!(%peer, %error, "tls handshake refused"),
                     Err(_) => tracing::debug!(%peer, "tls handshake timed out"),

@@ -1,10 +1,10 @@
 use std::time::{Duration, SystemTime};
 
+use proto::methods::{forecaster_service, store_service, warehouse_service};
+
 use super::*;
 use crate::capability::{
-    CapabilityMinter, Hop, RootKey,
-    call_plan::methods::*,
-    narrow,
+    CapabilityMinter, Hop, RootKey, narrow,
     rights::{FORECASTER_RUN, STORE_WRITE, WAREHOUSE_READ},
 };
 
@@ -35,6 +35,7 @@ fn hop<'a>(caller: &'a SpiffeId, callee: &'a SpiffeId, method: &'a str) -> Hop<'
         service: callee.service(),
         method,
         ttl: Duration::from_secs(10),
+        delegated: proto::policy::call_plan(method).unwrap_or_default(),
     }
 }
 
@@ -67,20 +68,32 @@ fn a_narrowed_token_is_accepted_for_its_call_only() -> anyhow::Result<()> {
         .mint("user-hash", &[WAREHOUSE_READ, STORE_WRITE], f.now)?;
     let narrowed = encode(&narrow(
         &token,
-        &hop(&gateway, &warehouse, WAREHOUSE_GET_KPIS),
+        &hop(&gateway, &warehouse, warehouse_service::GET_KPIS),
         f.now,
     )?);
 
     let ok = f.verifier.authorize(
         &narrowed,
-        &facts(&gateway, "warehouse", WAREHOUSE_GET_KPIS, "read", f.now),
+        &facts(
+            &gateway,
+            "warehouse",
+            warehouse_service::GET_KPIS,
+            "read",
+            f.now,
+        ),
     )?;
     assert_eq!(ok.principal().as_deref(), Some("user-hash"));
 
     // The same token at the store, which the user also has a right for.
     let at_store = f.verifier.authorize(
         &narrowed,
-        &facts(&gateway, "store", STORE_APPEND_AUDIT_ENTRY, "write", f.now),
+        &facts(
+            &gateway,
+            "store",
+            store_service::APPEND_AUDIT_ENTRY,
+            "write",
+            f.now,
+        ),
     );
     assert!(
         matches!(at_store, Err(CapabilityError::Denied { .. })),
@@ -93,7 +106,7 @@ fn a_narrowed_token_is_accepted_for_its_call_only() -> anyhow::Result<()> {
         &facts(
             &gateway,
             "warehouse",
-            WAREHOUSE_GET_DAILY_SALES,
+            warehouse_service::GET_DAILY_SALES,
             "read",
             f.now,
         ),
@@ -112,12 +125,18 @@ fn a_token_presented_by_another_workload_is_denied() -> anyhow::Result<()> {
     let token = f.minter.mint("u", &[WAREHOUSE_READ], f.now)?;
     let narrowed = encode(&narrow(
         &token,
-        &hop(&gateway, &warehouse, WAREHOUSE_GET_KPIS),
+        &hop(&gateway, &warehouse, warehouse_service::GET_KPIS),
         f.now,
     )?);
     let stolen = f.verifier.authorize(
         &narrowed,
-        &facts(&intruder, "warehouse", WAREHOUSE_GET_KPIS, "read", f.now),
+        &facts(
+            &intruder,
+            "warehouse",
+            warehouse_service::GET_KPIS,
+            "read",
+            f.now,
+        ),
     );
     assert!(
         matches!(stolen, Err(CapabilityError::Denied { .. })),
@@ -140,7 +159,7 @@ fn the_callee_may_forward_only_the_delegated_calls() -> anyhow::Result<()> {
         .mint("u", &[WAREHOUSE_READ, FORECASTER_RUN, STORE_WRITE], f.now)?;
     let to_forecaster = narrow(
         &token,
-        &hop(&gateway, &forecaster, FORECASTER_FORECAST_REVENUE),
+        &hop(&gateway, &forecaster, forecaster_service::FORECAST_REVENUE),
         f.now,
     )?;
     let at_forecaster = f.verifier.authorize(
@@ -148,7 +167,7 @@ fn the_callee_may_forward_only_the_delegated_calls() -> anyhow::Result<()> {
         &facts(
             &gateway,
             "forecaster",
-            FORECASTER_FORECAST_REVENUE,
+            forecaster_service::FORECAST_REVENUE,
             "run",
             f.now,
         ),
@@ -156,7 +175,7 @@ fn the_callee_may_forward_only_the_delegated_calls() -> anyhow::Result<()> {
 
     let to_warehouse = narrow(
         &at_forecaster,
-        &hop(&forecaster, &warehouse, WAREHOUSE_GET_DAILY_SALES),
+        &hop(&forecaster, &warehouse, warehouse_service::GET_DAILY_SALES),
         f.now,
     )?;
     f.verifier.authorize(
@@ -164,14 +183,14 @@ fn the_callee_may_forward_only_the_delegated_calls() -> anyhow::Result<()> {
         &facts(
             &forecaster,
             "warehouse",
-            WAREHOUSE_GET_DAILY_SALES,
+            warehouse_service::GET_DAILY_SALES,
             "read",
             f.now,
         ),
     )?;
     let to_store = narrow(
         &at_forecaster,
-        &hop(&forecaster, &store, STORE_APPEND_FORECAST_RUN),
+        &hop(&forecaster, &store, store_service::APPEND_FORECAST_RUN),
         f.now,
     )?;
     f.verifier.authorize(
@@ -179,7 +198,7 @@ fn the_callee_may_forward_only_the_delegated_calls() -> anyhow::Result<()> {
         &facts(
             &forecaster,
             "store",
-            STORE_APPEND_FORECAST_RUN,
+            store_service::APPEND_FORECAST_RUN,
             "write",
             f.now,
         ),
@@ -188,12 +207,18 @@ fn the_callee_may_forward_only_the_delegated_calls() -> anyhow::Result<()> {
     // Not in the plan: the forecaster cannot use the token for KPIs.
     let widened = narrow(
         &at_forecaster,
-        &hop(&forecaster, &warehouse, WAREHOUSE_GET_KPIS),
+        &hop(&forecaster, &warehouse, warehouse_service::GET_KPIS),
         f.now,
     )?;
     let refused = f.verifier.authorize(
         &encode(&widened),
-        &facts(&forecaster, "warehouse", WAREHOUSE_GET_KPIS, "read", f.now),
+        &facts(
+            &forecaster,
+            "warehouse",
+            warehouse_service::GET_KPIS,
+            "read",
+            f.now,
+        ),
     );
     assert!(
         matches!(refused, Err(CapabilityError::Denied { .. })),
@@ -209,12 +234,18 @@ fn a_missing_right_is_denied() -> anyhow::Result<()> {
     let token = f.minter.mint("u", &[WAREHOUSE_READ], f.now)?;
     let narrowed = encode(&narrow(
         &token,
-        &hop(&gateway, &store, STORE_LIST_AUDIT_ENTRIES),
+        &hop(&gateway, &store, store_service::LIST_AUDIT_ENTRIES),
         f.now,
     )?);
     let refused = f.verifier.authorize(
         &narrowed,
-        &facts(&gateway, "store", STORE_LIST_AUDIT_ENTRIES, "read", f.now),
+        &facts(
+            &gateway,
+            "store",
+            store_service::LIST_AUDIT_ENTRIES,
+            "read",
+            f.now,
+        ),
     );
     assert!(
         matches!(refused, Err(CapabilityError::Denied { .. })),
@@ -230,13 +261,19 @@ fn an_expired_token_is_unauthenticated() -> anyhow::Result<()> {
     let token = f.minter.mint("u", &[WAREHOUSE_READ], f.now)?;
     let narrowed = encode(&narrow(
         &token,
-        &hop(&gateway, &warehouse, WAREHOUSE_GET_KPIS),
+        &hop(&gateway, &warehouse, warehouse_service::GET_KPIS),
         f.now,
     )?);
     let later = f.now + Duration::from_secs(30);
     let refused = f.verifier.authorize(
         &narrowed,
-        &facts(&gateway, "warehouse", WAREHOUSE_GET_KPIS, "read", later),
+        &facts(
+            &gateway,
+            "warehouse",
+            warehouse_service::GET_KPIS,
+            "read",
+            later,
+        ),
     );
     assert!(
         matches!(refused, Err(CapabilityError::Expired)),
@@ -258,7 +295,13 @@ fn foreign_and_malformed_tokens_are_unauthenticated() -> anyhow::Result<()> {
         &[WAREHOUSE_READ],
         f.now,
     )?;
-    let facts = facts(&gateway, "warehouse", WAREHOUSE_GET_KPIS, "read", f.now);
+    let facts = facts(
+        &gateway,
+        "warehouse",
+        warehouse_service::GET_KPIS,
+        "read",
+        f.now,
+    );
     for token in [encode(&foreign), "not-a-token".to_owned(), String::new()] {
         let refused = f.verifier.authorize(&token, &facts);
         assert!(

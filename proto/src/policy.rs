@@ -1,0 +1,208 @@
+//! The mesh's authorization policy, keyed by the generated method table: the
+//! right each internal method needs, and the calls each method may make on
+//! its caller's behalf (its call plan). Deny by default: a method missing
+//! here needs no right anyone holds and may delegate nothing, and a test
+//! proves every method of every contract is here.
+
+use crate::methods::{
+    forecaster_service as forecaster, gateway_service as gateway, store_service as store,
+    warehouse_service as warehouse,
+};
+
+/// A right as capability tokens state it: `right(<service>, <operation>)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Right {
+    pub service: &'static str,
+    pub operation: &'static str,
+}
+
+/// The rights the internal services check, one constant each.
+pub mod rights {
+    use super::Right;
+
+    pub const WAREHOUSE_READ: Right = Right {
+        service: "warehouse",
+        operation: "read",
+    };
+    pub const WAREHOUSE_QUERY: Right = Right {
+        service: "warehouse",
+        operation: "query",
+    };
+    pub const FORECASTER_RUN: Right = Right {
+        service: "forecaster",
+        operation: "run",
+    };
+    pub const STORE_READ: Right = Right {
+        service: "store",
+        operation: "read",
+    };
+    pub const STORE_WRITE: Right = Right {
+        service: "store",
+        operation: "write",
+    };
+}
+
+use rights::*;
+
+/// Returns the right an internal method needs; `None` for a gateway method
+/// (the gateway checks scopes instead) or a method the mesh does not know.
+pub fn required_right(method: &str) -> Option<Right> {
+    Some(match method {
+        warehouse::GET_KPIS
+        | warehouse::GET_DAILY_SALES
+        | warehouse::GET_ITEM_SALES
+        | warehouse::GET_CUSTOMER_SALES
+        | warehouse::GET_STOCK_LEVELS => WAREHOUSE_READ,
+        warehouse::RUN_QUERY => WAREHOUSE_QUERY,
+        forecaster::FORECAST_REVENUE
+        | forecaster::FORECAST_SERIES
+        | forecaster::RANK_SALES
+        | forecaster::RECOMMEND => FORECASTER_RUN,
+        store::APPEND_AUDIT_ENTRY
+        | store::APPEND_AUDIT_ENTRIES
+        | store::APPEND_FORECAST_RUN
+        | store::APPEND_RANKING_RUN
+        | store::APPEND_RECOMMENDATION_RUN => STORE_WRITE,
+        store::LIST_AUDIT_ENTRIES
+        | store::LIST_FORECAST_RUNS
+        | store::LIST_RANKING_RUNS
+        | store::LIST_RECOMMENDATION_RUNS => STORE_READ,
+        _ => return None,
+    })
+}
+
+/// Returns the methods `method` may call on its caller's behalf: a caller
+/// narrowing a token for `method` grants the callee exactly these. `None`
+/// for a method the mesh does not know.
+pub fn call_plan(method: &str) -> Option<&'static [&'static str]> {
+    Some(match method {
+        // The public API: what each gateway method calls.
+        gateway::GET_KPIS => &[warehouse::GET_KPIS],
+        gateway::GET_HISTORY => &[warehouse::GET_DAILY_SALES],
+        gateway::GET_FORECAST => &[forecaster::FORECAST_REVENUE],
+        gateway::FORECAST_SERIES => &[forecaster::FORECAST_SERIES],
+        gateway::GET_DASHBOARD => &[
+            warehouse::GET_KPIS,
+            warehouse::GET_DAILY_SALES,
+            forecaster::FORECAST_REVENUE,
+        ],
+        gateway::GET_TELEMETRY_STATUS => &[],
+        gateway::GET_RANKINGS => &[forecaster::RANK_SALES],
+        gateway::GET_RECOMMENDATIONS => &[forecaster::RECOMMEND],
+        gateway::LIST_AUDIT_LOGS => &[store::LIST_AUDIT_ENTRIES],
+        gateway::RUN_WAREHOUSE_QUERY => &[warehouse::RUN_QUERY],
+        // The forecaster reads history and records its runs.
+        forecaster::FORECAST_REVENUE | forecaster::FORECAST_SERIES => {
+            &[warehouse::GET_DAILY_SALES, store::APPEND_FORECAST_RUN]
+        }
+        forecaster::RANK_SALES => &[
+            warehouse::GET_ITEM_SALES,
+            warehouse::GET_CUSTOMER_SALES,
+            warehouse::GET_DAILY_SALES,
+            store::APPEND_RANKING_RUN,
+        ],
+        forecaster::RECOMMEND => &[
+            warehouse::GET_ITEM_SALES,
+            warehouse::GET_STOCK_LEVELS,
+            warehouse::GET_DAILY_SALES,
+            store::APPEND_RECOMMENDATION_RUN,
+        ],
+        // Leaves: the warehouse and the store call no one.
+        warehouse::GET_KPIS
+        | warehouse::GET_DAILY_SALES
+        | warehouse::GET_ITEM_SALES
+        | warehouse::GET_CUSTOMER_SALES
+        | warehouse::GET_STOCK_LEVELS
+        | warehouse::RUN_QUERY
+        | store::APPEND_AUDIT_ENTRY
+        | store::APPEND_AUDIT_ENTRIES
+        | store::LIST_AUDIT_ENTRIES
+        | store::APPEND_FORECAST_RUN
+        | store::LIST_FORECAST_RUNS
+        | store::APPEND_RANKING_RUN
+        | store::LIST_RANKING_RUNS
+        | store::APPEND_RECOMMENDATION_RUN
+        | store::LIST_RECOMMENDATION_RUNS => &[],
+        _ => return None,
+    })
+}
+
+/// Returns every right the call tree under `method` needs: the rights of the
+/// methods its plan calls, and theirs in turn. The gateway mints no more.
+pub fn rights_for_call_tree(method: &str) -> Vec<Right> {
+    let mut rights = Vec::new();
+    let mut pending: Vec<&str> = call_plan(method).unwrap_or_default().to_vec();
+    while let Some(callee) = pending.pop() {
+        if let Some(right) = required_right(callee)
+            && !rights.contains(&right)
+        {
+            rights.push(right);
+        }
+        pending.extend(call_plan(callee).unwrap_or_default());
+    }
+    rights.sort();
+    rights
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::methods::{ALL, Method};
+
+    fn is_public(method: &Method) -> bool {
+        method.service == gateway::SERVICE
+    }
+
+    #[test]
+    fn every_internal_method_needs_a_right_and_has_a_call_plan() {
+        for method in ALL.iter().filter(|m| !is_public(m)) {
+            assert!(required_right(method.path).is_some(), "{}", method.path);
+            assert!(call_plan(method.path).is_some(), "{}", method.path);
+        }
+    }
+
+    #[test]
+    fn every_public_method_has_a_call_plan_and_no_internal_right() {
+        for method in ALL.iter().filter(|m| is_public(m)) {
+            assert!(call_plan(method.path).is_some(), "{}", method.path);
+            assert_eq!(required_right(method.path), None, "{}", method.path);
+        }
+    }
+
+    #[test]
+    fn call_plans_name_only_internal_methods_of_the_table() {
+        for method in ALL {
+            for callee in call_plan(method.path).unwrap_or_default() {
+                assert!(
+                    ALL.iter().any(|m| m.path == *callee && !is_public(m)),
+                    "{} plans a call to {callee}",
+                    method.path
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn unknown_methods_are_denied() {
+        assert_eq!(required_right("/x.v1.Nope/Get"), None);
+        assert_eq!(call_plan("/x.v1.Nope/Get"), None);
+        assert!(rights_for_call_tree("/x.v1.Nope/Get").is_empty());
+    }
+
+    #[test]
+    fn call_trees_need_the_rights_of_every_hop() {
+        assert_eq!(
+            rights_for_call_tree(gateway::GET_KPIS),
+            vec![WAREHOUSE_READ]
+        );
+        assert_eq!(
+            rights_for_call_tree(gateway::GET_FORECAST),
+            vec![FORECASTER_RUN, STORE_WRITE, WAREHOUSE_READ]
+        );
+        assert_eq!(
+            rights_for_call_tree(gateway::LIST_AUDIT_LOGS),
+            vec![STORE_READ]
+        );
+        assert!(rights_for_call_tree(gateway::GET_TELEMETRY_STATUS).is_empty());
+    }
+}
