@@ -11,8 +11,9 @@
 //!   REST answer.
 //! - [`audit`]: writing audit entries to the store, in batches, retried
 //!   idempotently.
-//! - [`service`]: the public gRPC API, calling the internal services.
-//! - [`rest`]: the JSON REST paths of the replaced system.
+//! - [`api`]: the public operations, one file each, over typed input.
+//! - [`grpc`]: the gRPC and gRPC-web adapter of the operations.
+//! - [`rest`]: the JSON REST adapter, for the paths of the replaced system.
 //!
 //! One plaintext port serves gRPC, gRPC-web (binary and text), REST and
 //! CORS preflights; TLS for browsers is the ingress's job. A second port
@@ -20,14 +21,15 @@
 
 #![forbid(unsafe_code)]
 
+pub mod api;
 pub mod audit;
 pub mod config;
 pub mod edge;
 pub mod error;
+pub mod grpc;
 pub mod oidc;
 pub mod rest;
 pub mod scopes;
-pub mod service;
 
 use std::{sync::Arc, time::Duration};
 
@@ -91,7 +93,7 @@ pub async fn run(
     let warehouse_channel = connect(&config.warehouse_address, "warehouse")?;
     let forecaster_channel = connect(&config.forecaster_address, "forecaster")?;
     let store_channel = connect(&config.store_address, "store")?;
-    let upstreams = service::Upstreams {
+    let upstreams = api::Upstreams {
         warehouse: WarehouseServiceClient::new(warehouse_channel.clone()),
         forecaster: ForecasterServiceClient::new(forecaster_channel.clone()),
         store: StoreServiceClient::new(store_channel.clone()),
@@ -109,7 +111,7 @@ pub async fn run(
 
     let spec = ServiceSpec {
         name: "gateway",
-        grpc_service: service::GRPC_SERVICE,
+        grpc_service: proto::methods::gateway_service::SERVICE,
         access: Access::Public,
     };
     let readiness = mesh_core::health::upstreams(vec![
@@ -117,8 +119,9 @@ pub async fn run(
         ("forecaster", forecaster_channel),
         ("store", store_channel),
     ]);
+    let gateway = Arc::new(api::Gateway { upstreams });
     let routes =
-        tonic::service::Routes::new(GatewayServiceServer::new(service::Gateway::new(upstreams)));
+        tonic::service::Routes::new(GatewayServiceServer::new(grpc::GrpcAdapter::new(gateway)));
     let served = Server::new(spec, Transport::Public)
         .own_layers(edge)
         .readiness(readiness, config.mesh.health_period())

@@ -403,7 +403,9 @@ async fn bad_arguments_are_invalid_arguments_from_whichever_service_checks_them(
         (
             "horizon",
             forecast_days.map(drop),
-            "horizon_days must be between 1 and 365",
+            // The caller sent `days`: the message names `days`, not the
+            // forecaster's `horizon_days`.
+            "days: must be between 1 and 365, got",
         ),
         (
             "level",

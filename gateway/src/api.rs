@@ -1,0 +1,121 @@
+//! The public operations, one file each: plain async functions over typed
+//! input, called by the gRPC adapter ([`crate::grpc`]) and the REST adapter
+//! ([`crate::rest`]) alike, so neither owns the logic. Each returns an
+//! [`ApiError`], which the adapters answer in their protocol.
+//!
+//! - [`kpis`], [`history`]: the warehouse's figures.
+//! - [`forecast`], [`forecast_series`]: forecasts, recorded as runs.
+//! - [`dashboard`]: KPIs, history and a forecast, fetched concurrently.
+//! - [`rankings`], [`recommendations`]: insights, recorded as runs.
+//! - [`audit_logs`]: the audit trail, paged.
+//! - [`warehouse_query`]: an operator's read-only ad-hoc query.
+//! - [`telemetry_status`]: the trace of the call itself.
+
+pub mod audit_logs;
+pub mod dashboard;
+pub mod forecast;
+pub mod forecast_series;
+pub mod history;
+pub mod kpis;
+pub mod rankings;
+pub mod recommendations;
+pub mod telemetry_status;
+pub mod warehouse_query;
+
+use mesh_core::{capability::Capability, client::MeshChannel};
+use proto::{
+    forecaster::forecaster_service_client::ForecasterServiceClient,
+    store::store_service_client::StoreServiceClient,
+    warehouse::warehouse_service_client::WarehouseServiceClient,
+};
+
+use crate::{edge::Principal, error::ApiError};
+
+/// Clients of the internal services.
+#[derive(Clone, Debug)]
+pub struct Upstreams {
+    pub warehouse: WarehouseServiceClient<MeshChannel>,
+    pub forecaster: ForecasterServiceClient<MeshChannel>,
+    pub store: StoreServiceClient<MeshChannel>,
+}
+
+/// What the operations share.
+#[derive(Clone, Debug)]
+pub struct Gateway {
+    pub upstreams: Upstreams,
+}
+
+/// Who is calling, and the capability the edge minted for this call.
+#[derive(Clone, Debug)]
+pub struct Call {
+    pub principal: Principal,
+    pub capability: Capability,
+}
+
+impl Call {
+    /// Returns the call the edge's layers left in an HTTP request's extensions.
+    pub fn of_http(extensions: &http::Extensions) -> Result<Self, ApiError> {
+        Self::from_parts(extensions.get(), extensions.get())
+    }
+
+    /// Returns the call the edge's layers left in a gRPC request's extensions.
+    pub fn of_grpc<T>(request: &tonic::Request<T>) -> Result<Self, ApiError> {
+        Self::from_parts(request.extensions().get(), request.extensions().get())
+    }
+
+    fn from_parts(
+        principal: Option<&Principal>,
+        capability: Option<&Capability>,
+    ) -> Result<Self, ApiError> {
+        match (principal, capability) {
+            (Some(principal), Some(capability)) => Ok(Self {
+                principal: principal.clone(),
+                capability: capability.clone(),
+            }),
+            _ => Err(ApiError::Internal(
+                "a public call reached its operation without the edge's principal and capability"
+                    .into(),
+            )),
+        }
+    }
+
+    /// Returns `message` as a request carrying this call's capability.
+    pub fn request<T>(&self, message: T) -> tonic::Request<T> {
+        mesh_core::client::with_capability(&self.capability, message)
+    }
+}
+
+/// Returns `value`, or `default` for 0, refusing values outside `1..=max`
+/// with the name the caller used.
+pub fn in_range(field: &'static str, value: i32, default: i32, max: i32) -> Result<i32, ApiError> {
+    match value {
+        0 => Ok(default),
+        1.. if value <= max => Ok(value),
+        _ => Err(ApiError::invalid(
+            field,
+            format!("must be between 1 and {max}, got {value}"),
+        )),
+    }
+}
+
+/// Returns a fresh idempotency key for a run the gateway asks to record.
+fn idempotency_key() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_name_the_caller_s_field() {
+        assert_eq!(in_range("days", 0, 30, 365).ok(), Some(30));
+        assert_eq!(in_range("days", 365, 30, 365).ok(), Some(365));
+        let error = in_range("days", 366, 30, 365)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert_eq!(error, "days: must be between 1 and 365, got 366");
+        assert!(in_range("days", -1, 30, 365).is_err());
+    }
+}

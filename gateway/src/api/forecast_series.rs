@@ -1,0 +1,50 @@
+//! `ForecastSeries`: one stock item's or customer's revenue, or a series the
+//! caller sends, recorded as a run.
+
+use proto::{
+    forecaster::{self, forecast_series_request::Series},
+    gateway::{
+        ForecastSeriesRequest, ForecastSeriesResponse, forecast_series_request::Series as Asked,
+    },
+};
+
+use super::{
+    Call, Gateway,
+    forecast::{DEFAULT_DAYS, MAX_DAYS},
+    idempotency_key, in_range,
+};
+use crate::error::ApiError;
+
+pub async fn forecast_series(
+    gateway: &Gateway,
+    call: &Call,
+    input: ForecastSeriesRequest,
+) -> Result<ForecastSeriesResponse, ApiError> {
+    let ForecastSeriesRequest {
+        days,
+        levels,
+        series,
+    } = input;
+    let series = series.map(|series| match series {
+        Asked::StockItemId(id) => Series::StockItemId(id),
+        Asked::CustomerId(id) => Series::CustomerId(id),
+        Asked::Inline(inline) => Series::Inline(inline),
+    });
+    let message = forecaster::ForecastSeriesRequest {
+        horizon_days: in_range("days", days, DEFAULT_DAYS, MAX_DAYS)?,
+        levels,
+        history_days: 0,
+        idempotency_key: idempotency_key(),
+        series,
+    };
+    let forecast = gateway
+        .upstreams
+        .forecaster
+        .clone()
+        .forecast_series(call.request(message))
+        .await
+        .map_err(ApiError::from_upstream("forecaster"))?
+        .into_inner()
+        .forecast;
+    Ok(ForecastSeriesResponse { forecast })
+}
