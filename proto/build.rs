@@ -1,7 +1,8 @@
 //! Compiles the contracts with protox (pure Rust, no system `protoc`), then
-//! generates messages, clients and servers with tonic-prost-build, writes the
-//! descriptor set every server embeds for reflection, and generates the
-//! method table: every method's full name as a constant.
+//! generates messages, clients and servers with tonic-prost-build, their
+//! proto3 JSON mapping with pbjson, writes the descriptor set every server
+//! embeds for reflection, and generates the method table: every method's
+//! full name as a constant.
 
 use std::{env, fmt::Write as _, fs, path::PathBuf};
 
@@ -24,10 +25,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         descriptors.encode_to_vec(),
     )?;
     fs::write(out_dir.join("methods.rs"), method_table(&descriptors)?)?;
+    let encoded = descriptors.encode_to_vec();
     tonic_prost_build::configure()
         .build_client(true)
         .build_server(true)
         .compile_fds(descriptors)?;
+    // The proto3 JSON mapping for REST: field names as declared (the replaced
+    // system's clients read snake_case) and every field present, defaults too.
+    pbjson_build::Builder::new()
+        .register_descriptors(&encoded)?
+        .preserve_proto_field_names()
+        .emit_fields()
+        .build(&[".forecastmesh"])?;
     Ok(())
 }
 

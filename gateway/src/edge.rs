@@ -1,7 +1,7 @@
 //! The edge: the gateway's own layers, between the mesh's shared ones
 //! (trace, peer identity) and its routes. Outermost first:
 //!
-//! 1. CORS, then gRPC-web (so browsers and REST clients reach the same code);
+//! 1. CORS, then [`grpc_web`] (so browsers and REST clients reach the same code);
 //! 2. [`call`]: which public method a request is (gRPC path or REST route);
 //! 3. [`authenticate`]: the bearer JWT becomes a [`Principal`];
 //! 4. [`audit`]: one entry per authenticated call, with its final outcome;
@@ -16,6 +16,7 @@ pub mod audit;
 pub mod authenticate;
 pub mod call;
 pub mod gate;
+pub mod grpc_web;
 pub mod mint;
 pub mod scope;
 
@@ -52,7 +53,7 @@ pub fn layers(
         BoxCloneSyncService::new(
             ServiceBuilder::new()
                 .layer(cors.clone())
-                .layer(tonic_web::GrpcWebLayer::new())
+                .layer(grpc_web::GrpcWebOnlyLayer)
                 .map_request(call::classify::<tonic::body::Body>)
                 .layer(authenticate.clone())
                 .layer(audit.clone())

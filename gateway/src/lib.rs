@@ -120,13 +120,16 @@ pub async fn run(
         ("store", store_channel),
     ]);
     let gateway = Arc::new(api::Gateway { upstreams });
-    let routes =
-        tonic::service::Routes::new(GatewayServiceServer::new(grpc::GrpcAdapter::new(gateway)));
-    let served = Server::new(spec, Transport::Public)
+    let server = Server::new(spec, Transport::Public)
         .own_layers(edge)
-        .readiness(readiness, config.mesh.health_period())
-        .serve(routes, listeners, shutdown)
-        .await;
+        .readiness(readiness, config.mesh.health_period());
+    let mut routes = tonic::service::Routes::new(GatewayServiceServer::new(
+        grpc::GrpcAdapter::new(gateway.clone()),
+    ));
+    let rest = rest::router(gateway, server.ready())?;
+    let grpc = std::mem::take(routes.axum_router_mut());
+    *routes.axum_router_mut() = grpc.merge(rest);
+    let served = server.serve(routes, listeners, shutdown).await;
     // The server, and with it every auditor, is gone: the writer flushes
     // what is queued and ends.
     if tokio::time::timeout(Duration::from_secs(10), audit_writer)

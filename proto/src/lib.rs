@@ -46,6 +46,10 @@ pub mod forecastmesh {
         /// Version 1.
         pub mod v1 {
             tonic::include_proto!("forecastmesh.warehouse.v1");
+            include!(concat!(
+                env!("OUT_DIR"),
+                "/forecastmesh.warehouse.v1.serde.rs"
+            ));
         }
     }
     /// `forecastmesh.forecaster.v1`.
@@ -53,6 +57,10 @@ pub mod forecastmesh {
         /// Version 1.
         pub mod v1 {
             tonic::include_proto!("forecastmesh.forecaster.v1");
+            include!(concat!(
+                env!("OUT_DIR"),
+                "/forecastmesh.forecaster.v1.serde.rs"
+            ));
         }
     }
     /// `forecastmesh.store.v1`.
@@ -60,6 +68,7 @@ pub mod forecastmesh {
         /// Version 1.
         pub mod v1 {
             tonic::include_proto!("forecastmesh.store.v1");
+            include!(concat!(env!("OUT_DIR"), "/forecastmesh.store.v1.serde.rs"));
         }
     }
     /// `forecastmesh.gateway.v1`.
@@ -67,6 +76,10 @@ pub mod forecastmesh {
         /// Version 1.
         pub mod v1 {
             tonic::include_proto!("forecastmesh.gateway.v1");
+            include!(concat!(
+                env!("OUT_DIR"),
+                "/forecastmesh.gateway.v1.serde.rs"
+            ));
         }
     }
 }

@@ -4,10 +4,12 @@
 //! # Layout
 //! - [`TestMesh`]: starts all four services in a temporary directory, waits
 //!   on their health, hands out clients, tokens and certificates.
-//! - [`tools`]: the real third-party clients (grpcurl, buf) the tests run.
+//! - [`tools`]: the real third-party clients (grpcurl, buf, schemathesis) the tests run.
+//! - [`http1`]: a minimal HTTP/1.1 client, for REST and raw gRPC-web.
 
 #![forbid(unsafe_code)]
 
+pub mod http1;
 pub mod tools;
 
 use std::{

@@ -81,6 +81,8 @@ pub struct Server {
     own_layers: Option<OwnLayers>,
     readiness: Readiness,
     health_period: Duration,
+    /// Whether the service reports SERVING, for those who ask over HTTP.
+    ready: tokio::sync::watch::Sender<bool>,
 }
 
 impl std::fmt::Debug for Server {
@@ -102,7 +104,14 @@ impl Server {
             own_layers: None,
             readiness: health::always_ready(),
             health_period: Duration::from_secs(5),
+            ready: tokio::sync::watch::Sender::new(false),
         }
+    }
+
+    /// Returns whether the service reports SERVING, kept current while it
+    /// serves: for a REST health path, say.
+    pub fn ready(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.ready.subscribe()
     }
 
     /// Puts the service's own layers between the shared ones and the routes.
@@ -137,6 +146,7 @@ impl Server {
             own_layers,
             readiness,
             health_period,
+            ready: ready_sender,
         } = self;
         let (reporter, health) = tonic_health::server::health_reporter();
         let (reflection_v1, reflection_v1alpha) = reflection(&[spec.grpc_service])?;
@@ -175,7 +185,7 @@ impl Server {
             .map_request(peer_identity(transport.vouches_for_peers()))
             .service(inner);
 
-        let (ready_sender, ready) = tokio::sync::watch::channel(false);
+        let ready = ready_sender.subscribe();
         tokio::spawn(health::watch(
             reporter,
             spec.grpc_service,

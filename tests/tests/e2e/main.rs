@@ -10,6 +10,7 @@ mod operators;
 mod postgres_store;
 mod public_api;
 mod refusals;
+mod rest;
 mod rotation;
 mod trace;
 mod warehouse_query;

@@ -1,0 +1,356 @@
+//! The legacy REST paths, as the replaced system's clients call them: each
+//! answers the same figures as its gRPC twin, refusals are JSON with the
+//! right HTTP status and the trace id, every answer carries `traceparent`,
+//! every call is audited once, and schemathesis finds the OpenAPI document
+//! true to what is served.
+
+use std::time::Duration;
+
+use mesh_tests::{TestMesh, http1, tools, with_bearer};
+use proto::gateway::{
+    GetDashboardRequest, GetForecastRequest, GetHistoryRequest, GetKpisRequest, GetRankingsRequest,
+    GetRecommendationsRequest, ListAuditLogsRequest,
+};
+use serde_json::Value;
+
+/// Removes what differs between two runs of the same call: ids, trace ids,
+/// record times; and rounds fractions to 9 significant digits, as JSON
+/// text read back may differ from the float written in the last bit.
+fn figures(mut value: Value) -> Value {
+    fn strip(value: &mut Value) {
+        match value {
+            Value::Object(fields) => {
+                for volatile in [
+                    "id",
+                    "run_id",
+                    "trace_id",
+                    "recorded_at_unix_ms",
+                    "idempotency_key",
+                ] {
+                    fields.remove(volatile);
+                }
+                fields.values_mut().for_each(strip);
+            }
+            Value::Array(items) => items.iter_mut().for_each(strip),
+            Value::Number(number) if number.is_f64() => {
+                let rounded = format!("{:.9e}", number.as_f64().unwrap_or_default());
+                *value = Value::String(rounded);
+            }
+            _ => {}
+        }
+    }
+    strip(&mut value);
+    value
+}
+
+/// Returns the gRPC answer in the REST form (the same proto3 JSON mapping).
+fn as_json<T: serde::Serialize>(message: &T) -> anyhow::Result<Value> {
+    Ok(serde_json::to_value(message)?)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_rest_path_answers_the_figures_of_its_grpc_twin() -> anyhow::Result<()> {
+    let mesh = TestMesh::start().await?;
+    let token = mesh.bearer()?;
+    let mut grpc = mesh.gateway().await?;
+    let address = mesh.addresses.gateway;
+    let rest = |path: &'static str| {
+        let token = token.clone();
+        async move {
+            let response = http1::get(address, path, Some(&token)).await?;
+            anyhow::ensure!(response.status == 200, "{path}: {response:?}");
+            anyhow::ensure!(
+                response.header("content-type") == Some("application/json"),
+                "{path}: {response:?}"
+            );
+            response.json()
+        }
+    };
+
+    let twin = grpc
+        .get_kpis(with_bearer(&token, GetKpisRequest { window_days: 30 })?)
+        .await?;
+    assert_eq!(
+        figures(rest("/api/kpis?window_days=30").await?),
+        figures(as_json(twin.get_ref())?)
+    );
+    let kpis = rest("/api/kpis").await?;
+    assert!(
+        kpis["kpis"]["revenue"].as_f64().is_some_and(|r| r > 0.0),
+        "{kpis}"
+    );
+
+    let twin = grpc
+        .get_history(with_bearer(&token, GetHistoryRequest { days_back: 90 })?)
+        .await?;
+    assert_eq!(
+        figures(rest("/api/history?days_back=90").await?),
+        figures(as_json(twin.get_ref())?)
+    );
+
+    let twin = grpc
+        .get_forecast(with_bearer(
+            &token,
+            GetForecastRequest {
+                days: 7,
+                levels: Vec::new(),
+            },
+        )?)
+        .await?;
+    let forecast = rest("/api/forecasts?days=7").await?;
+    assert_eq!(figures(forecast.clone()), figures(as_json(twin.get_ref())?));
+    assert_eq!(
+        forecast["forecast"]["points"].as_array().map(Vec::len),
+        Some(7)
+    );
+
+    let twin = grpc
+        .get_dashboard(with_bearer(
+            &token,
+            GetDashboardRequest { forecast_days: 5 },
+        )?)
+        .await?;
+    assert_eq!(
+        figures(rest("/api/dashboard?forecast_days=5").await?),
+        figures(as_json(twin.get_ref())?)
+    );
+
+    let twin = grpc
+        .get_rankings(with_bearer(
+            &token,
+            GetRankingsRequest {
+                top_n: 3,
+                window_days: 0,
+            },
+        )?)
+        .await?;
+    assert_eq!(
+        figures(rest("/api/rankings?top_n=3").await?),
+        figures(as_json(twin.get_ref())?)
+    );
+
+    let twin = grpc
+        .get_recommendations(with_bearer(&token, GetRecommendationsRequest::default())?)
+        .await?;
+    assert_eq!(
+        figures(rest("/api/recommendations").await?),
+        figures(as_json(twin.get_ref())?)
+    );
+
+    // The log grows with every call, but a page behind a cursor does not.
+    let first = grpc
+        .list_audit_logs(with_bearer(
+            &token,
+            ListAuditLogsRequest {
+                page_size: 2,
+                page_token: String::new(),
+            },
+        )?)
+        .await?;
+    let cursor = first.get_ref().next_page_token.clone();
+    assert!(!cursor.is_empty());
+    let twin = grpc
+        .list_audit_logs(with_bearer(
+            &token,
+            ListAuditLogsRequest {
+                page_size: 3,
+                page_token: cursor.clone(),
+            },
+        )?)
+        .await?;
+    let path = format!("/api/storage/audit-logs?limit=3&page_token={cursor}");
+    let page = http1::get(address, &path, Some(&token)).await?.json()?;
+    assert_eq!(page, as_json(twin.get_ref())?);
+    assert_eq!(page["entries"].as_array().map(Vec::len), Some(3));
+
+    let status = http1::get(address, "/api/telemetry/status", Some(&token)).await?;
+    let traceparent = status.header("traceparent").unwrap_or_default().to_owned();
+    let trace_id = status.json()?["trace_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(trace_id.len(), 32);
+    assert!(
+        traceparent.contains(&trace_id),
+        "the answer carries its own trace: {traceparent} / {trace_id}"
+    );
+    mesh.stop().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rest_refusals_are_json_with_their_http_status_and_trace_id() -> anyhow::Result<()> {
+    let mesh = TestMesh::start().await?;
+    let address = mesh.addresses.gateway;
+    let token = mesh.bearer()?;
+    let auditor_only = mesh.state.issuer.sign(&mesh.state.issuer.claims(
+        "auditor",
+        &[gateway::scopes::AUDIT_READ],
+        Duration::from_secs(600),
+    ))?;
+    for (path, bearer, status, code, words) in [
+        (
+            "/api/kpis",
+            None,
+            401,
+            "UNAUTHENTICATED",
+            "missing bearer token",
+        ),
+        (
+            "/api/kpis",
+            Some("garbage"),
+            401,
+            "UNAUTHENTICATED",
+            "malformed",
+        ),
+        (
+            "/api/kpis",
+            Some(auditor_only.as_str()),
+            403,
+            "PERMISSION_DENIED",
+            "forecasts:read",
+        ),
+        (
+            "/api/forecasts?days=400",
+            Some(token.as_str()),
+            400,
+            "INVALID_ARGUMENT",
+            "days: must be between 0 and 365, got 400",
+        ),
+        (
+            "/api/history?days_back=soon",
+            Some(token.as_str()),
+            400,
+            "INVALID_ARGUMENT",
+            "days_back: not an integer",
+        ),
+        (
+            "/api/rankings?horizon=3",
+            Some(token.as_str()),
+            400,
+            "INVALID_ARGUMENT",
+            "\"horizon\": unknown parameter",
+        ),
+        (
+            "/api/storage/audit-logs?page_token=nonsense",
+            Some(token.as_str()),
+            400,
+            "INVALID_ARGUMENT",
+            "page_token",
+        ),
+        (
+            "/api/nothing",
+            Some(token.as_str()),
+            404,
+            "NOT_FOUND",
+            "no such path",
+        ),
+    ] {
+        let response = http1::get(address, path, bearer).await?;
+        assert_eq!(response.status, status, "{path}: {response:?}");
+        let body = response.json()?;
+        assert_eq!(body["code"], code, "{path}: {body}");
+        assert!(
+            body["message"].as_str().is_some_and(|m| m.contains(words)),
+            "{path}: {body}"
+        );
+        let trace_id = body["trace_id"].as_str().unwrap_or_default();
+        assert_eq!(trace_id.len(), 32, "{path}: {body}");
+        assert!(
+            response
+                .header("traceparent")
+                .is_some_and(|t| t.contains(trace_id)),
+            "{path}: the traceparent header names the body's trace: {response:?}"
+        );
+    }
+
+    let health = http1::get(address, "/api/health", None).await?;
+    assert_eq!(health.status, 200);
+    assert_eq!(health.json()?["status"], "SERVING");
+    let document = http1::get(address, "/api/openapi.json", None)
+        .await?
+        .json()?;
+    assert_eq!(document["openapi"], "3.0.3");
+    mesh.stop().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_rest_call_is_audited_once_with_its_outcome() -> anyhow::Result<()> {
+    let mesh = TestMesh::start().await?;
+    let address = mesh.addresses.gateway;
+    let token = mesh.bearer()?;
+    let mut calls = Vec::new();
+    for (path, code) in [
+        ("/api/kpis", "OK"),
+        ("/api/forecasts?days=999", "INVALID_ARGUMENT"),
+        ("/api/telemetry/status", "OK"),
+    ] {
+        let response = http1::get(address, path, Some(&token)).await?;
+        let trace = response
+            .header("traceparent")
+            .and_then(|t| t.split('-').nth(1))
+            .unwrap_or_default()
+            .to_owned();
+        calls.push((path, code, trace));
+    }
+    let mut grpc = mesh.gateway().await?;
+    let mut entries = Vec::new();
+    for _ in 0..100 {
+        entries = grpc
+            .list_audit_logs(with_bearer(
+                &token,
+                ListAuditLogsRequest {
+                    page_size: 100,
+                    page_token: String::new(),
+                },
+            )?)
+            .await?
+            .into_inner()
+            .entries;
+        if calls
+            .iter()
+            .all(|(_, _, trace)| entries.iter().any(|e| &e.trace_id == trace))
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for (path, code, trace) in &calls {
+        let audited: Vec<_> = entries.iter().filter(|e| &e.trace_id == trace).collect();
+        assert_eq!(audited.len(), 1, "{path} audited once: {audited:?}");
+        assert_eq!(audited[0].status_code, *code, "{path}");
+    }
+    mesh.stop().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schemathesis_finds_the_openapi_document_true() -> anyhow::Result<()> {
+    let mesh = TestMesh::start().await?;
+    let token = mesh.bearer()?;
+    let output = tools::run(
+        "schemathesis",
+        vec![
+            "run".into(),
+            format!("http://{}/api/openapi.json", mesh.addresses.gateway),
+            "--header".into(),
+            format!("Authorization: Bearer {token}"),
+            "--checks".into(),
+            "all".into(),
+            "--max-examples".into(),
+            "10".into(),
+            "--seed".into(),
+            "1".into(),
+            "--no-color".into(),
+        ],
+    )
+    .await?;
+    assert!(
+        output.success,
+        "schemathesis failed:\n{}\n{}",
+        output.stdout, output.stderr
+    );
+    mesh.stop().await;
+    Ok(())
+}
