@@ -4,8 +4,10 @@
 //! - [`dev`]: the local development state under `.mesh/`: certificates, the
 //!   capability root key and the dev OIDC issuer, made on first run.
 //! - [`local`]: binds every service on loopback and runs them in one process.
+//! - [`operator`]: capabilities for operators calling internal methods directly.
 
 #![forbid(unsafe_code)]
 
 pub mod dev;
 pub mod local;
+pub mod operator;

@@ -1,7 +1,10 @@
 //! `mesh`: run the whole mesh locally, issue dev certificates, mint and
 //! inspect tokens.
 
-use std::{path::PathBuf, time::Duration};
+use std::{
+    path::PathBuf,
+    time::{Duration, SystemTime},
+};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -42,6 +45,20 @@ enum Command {
     },
     /// Prints the blocks of a biscuit capability token (signatures unchecked).
     InspectToken { token: String },
+    /// Prints a short-lived capability for the `operator` workload to call
+    /// one internal method directly (minted from the dev root key).
+    Capability {
+        /// The internal service: warehouse, forecaster or store.
+        #[arg(long)]
+        service: String,
+        /// The method, short (`GetKpis`) or full
+        /// (`forecastmesh.warehouse.v1.WarehouseService/GetKpis`).
+        #[arg(long)]
+        method: String,
+        /// How long the capability lives, in seconds (at most 3600).
+        #[arg(long, default_value_t = mesh::operator::DEFAULT_TTL.as_secs())]
+        ttl_secs: u64,
+    },
 }
 
 #[tokio::main]
@@ -71,6 +88,28 @@ async fn main() -> anyhow::Result<()> {
             for block in 0..token.block_count() {
                 println!("block {block}:\n{}", token.print_block_source(block)?);
             }
+            Ok(())
+        }
+        Command::Capability {
+            service,
+            method,
+            ttl_secs,
+        } => {
+            let state = DevState::load_or_create(&cli.dir)?;
+            let (target, capability) = mesh::operator::capability(
+                &state.root_key,
+                &service,
+                &method,
+                Duration::from_secs(ttl_secs),
+                SystemTime::now(),
+            )?;
+            // The token alone goes to stdout, so `$(mesh capability ...)` captures it.
+            println!("{}", capability.to_base64()?);
+            eprintln!(
+                "capability for the operator certificate to call {} on {}, valid {ttl_secs} s",
+                target.grpcurl_method(),
+                target.service
+            );
             Ok(())
         }
     }
