@@ -113,3 +113,48 @@ fn mesh_capability_lists_what_exists_when_asked_for_what_does_not()
     assert!(stderr.contains("warehouse, forecaster, store"), "{stderr}");
     Ok(())
 }
+
+/// Returns the `scope` claim of a JWT, read without checking its signature.
+fn scope_claim(jwt: &str) -> Result<String, Box<dyn std::error::Error>> {
+    use base64::Engine;
+    let payload = jwt.split('.').nth(1).ok_or("not a jwt")?;
+    let claims: serde_json::Value =
+        serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload)?)?;
+    Ok(claims["scope"].as_str().ok_or("no scope claim")?.to_owned())
+}
+
+#[test]
+fn mesh_token_mints_every_scope_or_only_those_named() -> Result<(), Box<dyn std::error::Error>> {
+    let dir = tempfile::tempdir()?;
+    let output = mesh(dir.path(), &["token"])?;
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert_eq!(
+        scope_claim(text(&output.stdout).trim())?,
+        "forecasts:read audit:read warehouse:query"
+    );
+
+    let output = mesh(
+        dir.path(),
+        &[
+            "token",
+            "--scope",
+            "forecasts:read",
+            "--scope",
+            "audit:read",
+        ],
+    )?;
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert_eq!(
+        scope_claim(text(&output.stdout).trim())?,
+        "forecasts:read audit:read"
+    );
+
+    let output = mesh(dir.path(), &["token", "--scope", "admin"])?;
+    assert!(!output.status.success());
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("admin") && stderr.contains("forecasts:read, audit:read, warehouse:query"),
+        "{stderr}"
+    );
+    Ok(())
+}
