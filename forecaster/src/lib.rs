@@ -25,7 +25,7 @@ use proto::{
 pub use config::Config;
 
 /// The callers allowed on the forecaster.
-pub const ALLOWED_CALLERS: &[&str] = &["gateway"];
+pub const ALLOWED_CALLERS: &[&str] = &["gateway", "operator"];
 
 /// Runs the forecaster on `listeners` until `shutdown` is cancelled.
 pub async fn run(

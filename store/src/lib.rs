@@ -29,7 +29,7 @@ pub use config::{Backend, Config};
 pub use records::{RecordStore, StoreError};
 
 /// The callers allowed on the store.
-pub const ALLOWED_CALLERS: &[&str] = &["gateway", "forecaster"];
+pub const ALLOWED_CALLERS: &[&str] = &["gateway", "forecaster", "operator"];
 
 /// Runs the store on `listeners` until `shutdown` is cancelled.
 pub async fn run(

@@ -26,7 +26,7 @@ pub use config::{Backend, Config};
 pub use source::{SalesSource, Subject, WarehouseError, Window};
 
 /// The callers allowed on the warehouse.
-pub const ALLOWED_CALLERS: &[&str] = &["gateway", "forecaster"];
+pub const ALLOWED_CALLERS: &[&str] = &["gateway", "forecaster", "operator"];
 
 /// Runs the warehouse on `listeners` until `shutdown` is cancelled.
 pub async fn run(

@@ -1,11 +1,17 @@
 //! The `mesh` command's library: everything `mesh up` and the tests share.
 //!
 //! # Layout
+//! - [`banner`]: what `mesh up` prints: addresses and commands that work when pasted.
 //! - [`dev`]: the local development state under `.mesh/`: certificates, the
 //!   capability root key and the dev OIDC issuer, made on first run.
 //! - [`local`]: binds every service on loopback and runs them in one process.
+//! - [`operator`]: capabilities for operators calling internal methods directly.
+//! - [`token`]: dev bearer tokens with every scope or only some.
 
 #![forbid(unsafe_code)]
 
+pub mod banner;
 pub mod dev;
 pub mod local;
+pub mod operator;
+pub mod token;

@@ -1,13 +1,18 @@
 //! `mesh`: run the whole mesh locally, issue dev certificates, mint and
 //! inspect tokens.
 
-use std::{path::PathBuf, time::Duration};
+use std::{
+    path::PathBuf,
+    time::{Duration, SystemTime},
+};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use mesh::{
+    banner::{self, Banner},
     dev::DevState,
     local::{LocalMesh, Options, Ports},
+    token::dev_token,
 };
 
 #[derive(Parser, Debug)]
@@ -39,9 +44,26 @@ enum Command {
         subject: String,
         #[arg(long, default_value_t = 12 * 3600)]
         ttl_secs: u64,
+        /// A scope to grant (repeat for several); every scope when none is named.
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
     },
     /// Prints the blocks of a biscuit capability token (signatures unchecked).
     InspectToken { token: String },
+    /// Prints a short-lived capability for the `operator` workload to call
+    /// one internal method directly (minted from the dev root key).
+    Capability {
+        /// The internal service: warehouse, forecaster or store.
+        #[arg(long)]
+        service: String,
+        /// The method, short (`GetKpis`) or full
+        /// (`forecastmesh.warehouse.v1.WarehouseService/GetKpis`).
+        #[arg(long)]
+        method: String,
+        /// How long the capability lives, in seconds (at most 3600).
+        #[arg(long, default_value_t = mesh::operator::DEFAULT_TTL.as_secs())]
+        ttl_secs: u64,
+    },
 }
 
 #[tokio::main]
@@ -54,14 +76,14 @@ async fn main() -> anyhow::Result<()> {
             println!("dev certificates in {}", cli.dir.join("certs").display());
             Ok(())
         }
-        Command::Token { subject, ttl_secs } => {
+        Command::Token {
+            subject,
+            ttl_secs,
+            scopes,
+        } => {
             let state = DevState::load_or_create(&cli.dir)?;
-            println!(
-                "{}",
-                state
-                    .issuer
-                    .token(&subject, Duration::from_secs(ttl_secs))?
-            );
+            let ttl = Duration::from_secs(ttl_secs);
+            println!("{}", dev_token(&state.issuer, &subject, &scopes, ttl)?);
             Ok(())
         }
         Command::InspectToken { token } => {
@@ -73,13 +95,38 @@ async fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Capability {
+            service,
+            method,
+            ttl_secs,
+        } => {
+            let state = DevState::load_or_create(&cli.dir)?;
+            let (target, capability) = mesh::operator::capability(
+                &state.root_key,
+                &service,
+                &method,
+                Duration::from_secs(ttl_secs),
+                SystemTime::now(),
+            )?;
+            // The token alone goes to stdout, so `$(mesh capability ...)` captures it.
+            println!("{}", capability.to_base64()?);
+            eprintln!(
+                "capability for the operator certificate to call {} on {}, valid {ttl_secs} s",
+                target.grpcurl_method(),
+                target.service
+            );
+            Ok(())
+        }
     }
 }
 
 async fn up(dir: &std::path::Path, port: u16) -> anyhow::Result<()> {
     let endpoint = std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT").ok();
     let telemetry = mesh_core::telemetry::init("forecast-mesh", endpoint.as_deref())?;
-    let state = DevState::load_or_create(dir)?;
+    // Absolute, so that every path printed works when pasted anywhere.
+    let dir = std::path::absolute(dir).context("resolving the mesh directory")?;
+    let state = DevState::load_or_create(&dir)?;
+    banner::write_schema(&dir).context("writing the descriptor set")?;
     let options = Options {
         ports: Ports { gateway: port },
         tls_reload: Duration::from_secs(5),
@@ -88,35 +135,19 @@ async fn up(dir: &std::path::Path, port: u16) -> anyhow::Result<()> {
         store: None,
     };
     let mut local = LocalMesh::start(&state, options).await?;
-    let a = local.addresses.clone();
+    let addresses = local.addresses.clone();
     local.wait_serving(Duration::from_secs(120)).await?;
     let token = state
         .issuer
         .token("dev-user", Duration::from_secs(12 * 3600))?;
-    let certs = state.certs_dir();
-    let operator = format!(
-        "-cacert {0}/ca.pem -cert {0}/operator.pem -key {0}/operator.key.pem",
-        certs.display()
-    );
-    println!(
-        "\nforecast-mesh is up (CORS allows every origin: a dev setting).\n\n\
-         gateway (gRPC + gRPC-web)  http://{gw}\n\
-         warehouse (mTLS)           localhost:{wh}\n\
-         forecaster (mTLS)          localhost:{fc}\n\
-         store (mTLS)               localhost:{st}\n\n\
-         dev bearer token (12 h):\n{token}\n\n\
-         export TOKEN={token}\n\
-         grpcurl -plaintext -H \"authorization: Bearer $TOKEN\" -d '{{\"window_days\": 30}}' {gw} forecastmesh.gateway.v1.GatewayService/GetKpis\n\
-         grpcurl -plaintext -H \"authorization: Bearer $TOKEN\" -d '{{\"days\": 14}}' {gw} forecastmesh.gateway.v1.GatewayService/GetForecast\n\
-         buf curl --protocol grpcweb --schema proto -H \"authorization: Bearer $TOKEN\" -d '{{}}' http://{gw}/forecastmesh.gateway.v1.GatewayService/GetTelemetryStatus\n\
-         grpcurl {operator} localhost:{wh} list\n\
-         grpcurl {operator} localhost:{st} grpc.health.v1.Health/Check\n\n\
-         Ctrl-C stops it.",
-        gw = a.gateway,
-        wh = a.warehouse.port(),
-        fc = a.forecaster.port(),
-        st = a.store.port(),
-    );
+    let mesh_exe = std::env::current_exe().context("locating the mesh executable")?;
+    let banner = Banner {
+        addresses: &addresses,
+        token: &token,
+        dir: &dir,
+        mesh_exe: &mesh_exe,
+    };
+    println!("{}", banner.render());
     let outcome = tokio::select! {
         _ = tokio::signal::ctrl_c() => None,
         stopped = local.wait_any() => stopped,

@@ -1,5 +1,6 @@
 //! `mesh up` is the first thing a newcomer runs: it must start, and every
-//! command line it prints must work when pasted into a shell.
+//! command line it prints must work when pasted into a shell, in any
+//! directory.
 
 use std::{
     io::{BufRead, BufReader},
@@ -20,16 +21,13 @@ fn mesh_up_prints_commands_that_work_when_pasted() -> Result<(), Box<dyn std::er
         venv_bin.join("grpcurl").exists() && venv_bin.join("buf").exists(),
         "run tests/run to install the tools"
     );
-    let dir = tempfile::tempdir()?;
+    // Started with a relative `--dir` in one directory, pasted in another:
+    // every path printed must be absolute.
+    let started_in = tempfile::tempdir()?;
+    let pasted_in = tempfile::tempdir()?;
     let mut mesh = Command::new(env!("CARGO_BIN_EXE_mesh"))
-        .args([
-            "--dir".as_ref(),
-            dir.path().as_os_str(),
-            "up".as_ref(),
-            "--port".as_ref(),
-            "0".as_ref(),
-        ])
-        .current_dir(workspace_root())
+        .args(["--dir", ".mesh", "up", "--port", "0"])
+        .current_dir(started_in.path())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()?;
@@ -55,25 +53,52 @@ fn mesh_up_prints_commands_that_work_when_pasted() -> Result<(), Box<dyn std::er
         printed.push(line);
     }
 
-    let export = printed
+    let exports: Vec<&String> = printed
         .iter()
-        .find(|l| l.starts_with("export TOKEN="))
-        .ok_or("no token printed")?
-        .clone();
+        .filter(|l| l.starts_with("export "))
+        .collect();
+    assert!(
+        exports.iter().any(|l| l.starts_with("export TOKEN="))
+            && exports.iter().any(|l| l.starts_with("export CAPABILITY=")),
+        "printed: {printed:#?}"
+    );
+    let exports = exports
+        .iter()
+        .map(|l| l.as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let probes = printed
+        .iter()
+        .find(|l| l.starts_with("health probes (plaintext)"))
+        .ok_or("no probe ports printed")?;
+    for service in [
+        "gateway 127.0.0.1:",
+        "warehouse 127.0.0.1:",
+        "forecaster 127.0.0.1:",
+        "store 127.0.0.1:",
+    ] {
+        assert!(probes.contains(service), "{probes}");
+    }
     let commands: Vec<&String> = printed
         .iter()
         .filter(|l| l.starts_with("grpcurl ") || l.starts_with("buf curl "))
         .collect();
-    assert!(commands.len() >= 5, "printed commands: {printed:#?}");
+    assert!(commands.len() >= 7, "printed commands: {printed:#?}");
+    assert!(
+        commands
+            .iter()
+            .any(|c| c.contains("WarehouseService/GetKpis")),
+        "an operator's direct call is printed: {printed:#?}"
+    );
     for command in commands {
         let script = format!(
-            "{export}\nexport PATH={}:$PATH\n{command}",
+            "{exports}\nexport PATH={}:$PATH\n{command}",
             venv_bin.display()
         );
         let output = Command::new("bash")
             .arg("-c")
             .arg(&script)
-            .current_dir(workspace_root())
+            .current_dir(pasted_in.path())
             .output()?;
         let stdout = String::from_utf8_lossy(&output.stdout);
         assert!(

@@ -128,24 +128,25 @@ async fn internal_calls_need_mtls_an_allowed_caller_and_a_narrowed_live_token() 
         .expect_err("wrong service");
     assert_eq!(refused.code(), Code::PermissionDenied, "{refused:?}");
 
-    // A valid token over a connection from a workload not on the allow-list.
-    let operator_token = narrowed(
+    // A valid token over a connection from a workload not on the allow-list
+    // (the store never calls the warehouse; the operator now may).
+    let outsider_token = narrowed(
         &mesh,
         &capability,
-        "operator",
+        "store",
         "warehouse",
         warehouse_service::GET_KPIS,
         now,
     )?;
-    let mut as_operator = warehouse_as(&mesh, mesh.tls_of("operator")?)?;
-    let refused = as_operator
-        .get_kpis(with_bearer(&operator_token, GetKpisRequest::default())?)
+    let mut as_outsider = warehouse_as(&mesh, mesh.tls_of("store")?)?;
+    let refused = as_outsider
+        .get_kpis(with_bearer(&outsider_token, GetKpisRequest::default())?)
         .await
         .expect_err("not allowed");
     assert_eq!(refused.code(), Code::PermissionDenied, "{refused:?}");
 
     // The gateway's token replayed by another workload is refused the same way.
-    let refused = as_operator
+    let refused = as_outsider
         .get_kpis(with_bearer(&token, GetKpisRequest::default())?)
         .await
         .expect_err("replayed");

@@ -1,0 +1,200 @@
+//! The latency ladder: what each layer between a client and the warehouse's
+//! figures costs, measured in one run with every rung interleaved.
+//!
+//! `mesh up` runs as a separate process (in a temporary `MESH_DIR`, on a free
+//! gateway port) so its CPU time is read from `/proc/<pid>/stat` apart from
+//! this client's. Rungs: plaintext health → mTLS health → mTLS + capability
+//! (warehouse `GetKpis` with an operator capability) → gateway gRPC →
+//! gateway gRPC-web → gateway REST; each at concurrency 1 (p50, p99) and 32
+//! (calls/s, CPU-µs per call), in rounds so drift hits every rung alike.
+//!
+//! - `http1`: a keep-alive HTTP/1.1 client for gRPC-web and REST.
+//! - `mesh_process`: the mesh under test and its CPU time.
+//! - `steps`: the rungs and their clients.
+//! - `measure`: closed-loop phases and their figures.
+//!
+//! Settings (environment): `LADDER_ROUNDS` (3), `LADDER_C1_CALLS` (400 per
+//! rung and round), `LADDER_C1_SECONDS` (4), `LADDER_C32_SECONDS` (2 per
+//! rung and round), `LADDER_C32_CALLS` (100000), `LADDER_WARMUP_SECONDS` (1).
+
+mod http1;
+mod measure;
+mod mesh_process;
+mod steps;
+
+use std::{
+    collections::BTreeMap,
+    time::{Duration, SystemTime},
+};
+
+use measure::Sample;
+use mesh::{dev::DevState, operator};
+use mesh_core::tls::MeshTls;
+use mesh_process::MeshProcess;
+use steps::{NotServed, Shared, Step};
+
+fn setting(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let rounds = setting("LADDER_ROUNDS", 3).max(1);
+    let c1_calls = setting("LADDER_C1_CALLS", 400);
+    let c1_time = Duration::from_secs(setting("LADDER_C1_SECONDS", 4));
+    let c32_time = Duration::from_secs(setting("LADDER_C32_SECONDS", 2));
+    let c32_calls = setting("LADDER_C32_CALLS", 100_000);
+    let warmup = Duration::from_secs(setting("LADDER_WARMUP_SECONDS", 1));
+
+    let dir = tempfile::tempdir()?;
+    let state = DevState::load_or_create(dir.path())?;
+    let (_, capability) = operator::capability(
+        &state.root_key,
+        "warehouse",
+        "GetKpis",
+        operator::MAX_TTL,
+        SystemTime::now(),
+    )?;
+    let bearer = state.issuer.token("ladder", Duration::from_secs(3600))?;
+    eprintln!(
+        "starting mesh up (release build) in {}",
+        dir.path().display()
+    );
+    let mesh = MeshProcess::start(dir.path())?;
+    let shared = Shared::connect(
+        &mesh,
+        MeshTls::load(state.tls_files("operator"))?,
+        capability.to_base64()?,
+        bearer,
+    )
+    .await?;
+
+    let mut active = Vec::new();
+    let mut skipped = BTreeMap::new();
+    for step in Step::ALL {
+        let mut client = steps::Client::new(step, &shared).await?;
+        match client.call().await {
+            Ok(()) => {
+                measure::run(&mesh, &shared, step, 32, u64::MAX, warmup).await?;
+                active.push(step);
+            }
+            Err(error) => match error.downcast_ref::<NotServed>() {
+                Some(not_served) => {
+                    skipped.insert(step.label(), not_served.to_string());
+                }
+                None => return Err(error.context(step.label())),
+            },
+        }
+    }
+
+    let mut c1: BTreeMap<&str, Sample> = BTreeMap::new();
+    let mut c32: BTreeMap<&str, Sample> = BTreeMap::new();
+    for round in 1..=rounds {
+        eprintln!("round {round} of {rounds}");
+        for &step in &active {
+            let sample = measure::run(&mesh, &shared, step, 1, c1_calls, c1_time).await?;
+            c1.entry(step.label()).or_default().add(sample);
+            let sample = measure::run(&mesh, &shared, step, 32, c32_calls, c32_time).await?;
+            c32.entry(step.label()).or_default().add(sample);
+        }
+    }
+    drop(shared);
+    drop(mesh);
+
+    print_table(&c1, &c32, &skipped);
+    Ok(())
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+fn print_table(
+    c1: &BTreeMap<&str, Sample>,
+    c32: &BTreeMap<&str, Sample>,
+    skipped: &BTreeMap<&str, String>,
+) {
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let profile = if cfg!(debug_assertions) {
+        "debug"
+    } else {
+        "release"
+    };
+    println!(
+        "latency ladder: mesh up ({profile} build) as its own process, client on the same machine ({cores} cores)"
+    );
+    println!(
+        "c1: one caller (p50, p99 latency); c32: 32 callers (req/s, CPU-µs per request); \
+         gRPC rungs share one HTTP/2 connection, HTTP/1.1 rungs hold one connection per caller\n"
+    );
+    println!(
+        "{:<38} {:>7} {:>9} {:>9} {:>7} {:>10} {:>12} {:>12}",
+        "rung", "c1 n", "p50 ms", "p99 ms", "c32 n", "c32 req/s", "server µs/rq", "client µs/rq"
+    );
+    for step in Step::ALL {
+        let label = step.label();
+        if let Some(reason) = skipped.get(label) {
+            println!("{label:<38} {reason}");
+            continue;
+        }
+        let (Some(one), Some(many)) = (c1.get(label), c32.get(label)) else {
+            continue;
+        };
+        println!(
+            "{label:<38} {:>7} {:>9.3} {:>9.3} {:>7} {:>10.0} {:>12.0} {:>12.0}",
+            one.calls,
+            ms(one.quantile(0.5)),
+            ms(one.quantile(0.99)),
+            many.calls,
+            many.per_second(),
+            many.server_cpu_us_per_call(),
+            many.client_cpu_us_per_call(),
+        );
+    }
+
+    for (base, name) in [
+        (Step::PlaintextHealth, "plaintext health"),
+        (Step::DirectGetKpis, "direct warehouse GetKpis"),
+    ] {
+        let (Some(base1), Some(base32)) = (c1.get(base.label()), c32.get(base.label())) else {
+            continue;
+        };
+        println!("\nagainst {name}: p50 ×, req/s ×, server CPU per request ×");
+        for step in Step::ALL {
+            let (Some(one), Some(many)) = (c1.get(step.label()), c32.get(step.label())) else {
+                continue;
+            };
+            println!(
+                "{:<38} {:>8.2}x {:>8.2}x {:>8.2}x",
+                step.label(),
+                one.quantile(0.5).as_secs_f64() / base1.quantile(0.5).as_secs_f64().max(1e-9),
+                many.per_second() / base32.per_second().max(1e-9),
+                many.server_cpu_us_per_call() / base32.server_cpu_us_per_call().max(1e-9),
+            );
+        }
+    }
+
+    let (Some(direct1), Some(direct32)) = (
+        c1.get(Step::DirectGetKpis.label()),
+        c32.get(Step::DirectGetKpis.label()),
+    ) else {
+        return;
+    };
+    println!("\ngoal: the edge adds < 1 ms at p50 and keeps >= 0.5x the direct throughput");
+    for step in [Step::GatewayGrpc, Step::GatewayGrpcWeb, Step::GatewayRest] {
+        let (Some(one), Some(many)) = (c1.get(step.label()), c32.get(step.label())) else {
+            continue;
+        };
+        let added = ms(one.quantile(0.5)) - ms(direct1.quantile(0.5));
+        let kept = many.per_second() / direct32.per_second().max(1e-9);
+        println!(
+            "{:<38} adds {added:>6.3} ms at p50 ({}), keeps {kept:.2}x throughput ({})",
+            step.label(),
+            if added < 1.0 { "met" } else { "NOT met" },
+            if kept >= 0.5 { "met" } else { "NOT met" },
+        );
+    }
+}
