@@ -3,9 +3,11 @@
 //! with a drift of half the series' linear slope, on the seasonally adjusted
 //! series, re-seasonalized. No crate here offers it; it is short.
 
-use super::{Interval, SeriesForecast};
+use super::{Interval, SeriesForecast, decompose::seasonal_indices};
 
-/// Forecasts `horizon` steps after removing additive seasonal indices of `period`.
+/// Forecasts `horizon` steps after removing the seasonal indices of
+/// `period`: multiplicative for a positive series, as the M4 competition's
+/// Theta benchmark does, additive otherwise.
 pub(crate) fn forecast(
     history: &[f64],
     period: usize,
@@ -13,23 +15,45 @@ pub(crate) fn forecast(
     levels: &[f64],
     model: String,
 ) -> SeriesForecast {
-    let indices = seasonal_indices(history, period);
-    let season = |t: usize| indices.as_ref().map_or(0.0, |i| i[t % i.len()]);
+    let multiplicative = history.iter().all(|v| *v > 0.0);
+    let indices = seasonal_indices(history, period, multiplicative);
+    let neutral = if multiplicative { 1.0 } else { 0.0 };
+    let season = |t: usize| indices.as_ref().map_or(neutral, |i| i[t % i.len()]);
+    let adjust = |t: usize, y: f64| {
+        if multiplicative {
+            y / season(t)
+        } else {
+            y - season(t)
+        }
+    };
+    let restore = |t: usize, y: f64| {
+        if multiplicative {
+            y * season(t)
+        } else {
+            y + season(t)
+        }
+    };
     let adjusted: Vec<f64> = history
         .iter()
         .enumerate()
-        .map(|(t, y)| y - season(t))
+        .map(|(t, y)| adjust(t, *y))
         .collect();
 
     let (alpha, level, sigma) = fit_ses(&adjusted);
     let slope = ols_slope(&adjusted);
     let n = adjusted.len() as f64;
-    let points: Vec<f64> = (1..=horizon)
+    let adjusted_points: Vec<f64> = (1..=horizon)
         .map(|h| {
             let drift =
                 slope / 2.0 * (h as f64 - 1.0 + 1.0 / alpha - (1.0 - alpha).powf(n) / alpha);
-            level + drift + season(history.len() + h - 1)
+            level + drift
         })
+        .collect();
+    let at = |i: usize, y: f64| restore(history.len() + i, y);
+    let points: Vec<f64> = adjusted_points
+        .iter()
+        .enumerate()
+        .map(|(i, p)| at(i, *p))
         .collect();
     let intervals = levels
         .iter()
@@ -38,55 +62,26 @@ pub(crate) fn forecast(
             let width = |h: usize| z * sigma * (1.0 + (h as f64 - 1.0) * alpha * alpha).sqrt();
             Interval {
                 level,
-                lower: points
+                lower: adjusted_points
                     .iter()
                     .enumerate()
-                    .map(|(i, p)| p - width(i + 1))
+                    .map(|(i, p)| at(i, p - width(i + 1)))
                     .collect(),
-                upper: points
+                upper: adjusted_points
                     .iter()
                     .enumerate()
-                    .map(|(i, p)| p + width(i + 1))
+                    .map(|(i, p)| at(i, p + width(i + 1)))
                     .collect(),
             }
         })
         .collect();
-    let parameters = format!("alpha {alpha:.2}, drift {:.4}/day", slope / 2.0);
+    let parameters = format!("alpha {alpha:.2}, drift {:.4}/step", slope / 2.0);
     SeriesForecast {
         model,
         parameters,
         points,
         intervals,
     }
-}
-
-/// Additive seasonal indices from a centred moving average, summing to zero;
-/// none without a season or two full cycles of it.
-fn seasonal_indices(history: &[f64], period: usize) -> Option<Vec<f64>> {
-    if period < 2 || history.len() < 2 * period {
-        return None;
-    }
-    let half = period / 2;
-    let mut sums = vec![0.0; period];
-    let mut counts = vec![0usize; period];
-    for t in half..history.len() - half {
-        let window = &history[t - half..=t + half];
-        // An even period averages period + 1 points with half weight at the ends.
-        let average = if period.is_multiple_of(2) {
-            (window.iter().sum::<f64>() - (window[0] + window[period]) / 2.0) / period as f64
-        } else {
-            window.iter().sum::<f64>() / period as f64
-        };
-        sums[t % period] += history[t] - average;
-        counts[t % period] += 1;
-    }
-    let raw: Vec<f64> = sums
-        .iter()
-        .zip(&counts)
-        .map(|(s, c)| s / (*c).max(1) as f64)
-        .collect();
-    let mean = raw.iter().sum::<f64>() / period as f64;
-    Some(raw.iter().map(|r| r - mean).collect())
 }
 
 /// Fits simple exponential smoothing by the one-step squared error, over a
@@ -164,10 +159,5 @@ mod tests {
                 "step {h}: {point}"
             );
         }
-        let indices = seasonal_indices(&series, 7).unwrap_or_default();
-        assert!(
-            indices.iter().sum::<f64>().abs() < 1e-9,
-            "indices sum to zero"
-        );
     }
 }

@@ -1,0 +1,100 @@
+use super::*;
+
+fn request(horizon_days: i32, history_days: i32, levels: Vec<f64>) -> ForecastRevenueRequest {
+    ForecastRevenueRequest {
+        horizon_days,
+        history_days,
+        levels,
+        ..Default::default()
+    }
+}
+
+#[test]
+fn requests_outside_the_limits_are_invalid_arguments() {
+    for bad in [
+        request(0, 0, vec![]),
+        request(366, 0, vec![]),
+        request(30, 10, vec![]),
+        request(30, 4000, vec![]),
+        request(30, 0, vec![1.0]),
+        request(30, 0, vec![f64::NAN]),
+        request(30, 0, vec![0.5; 6]),
+        ForecastRevenueRequest {
+            horizon: 367,
+            ..request(0, 0, vec![])
+        },
+        ForecastRevenueRequest {
+            horizon: -1,
+            ..request(30, 0, vec![])
+        },
+        ForecastRevenueRequest {
+            frequency: 42,
+            ..request(30, 0, vec![])
+        },
+    ] {
+        let status = check((&bad).into()).expect_err("refused");
+        assert_eq!(status.code(), tonic::Code::InvalidArgument, "{bad:?}");
+    }
+    let ok = check((&request(30, 0, vec![])).into()).expect("accepted");
+    assert_eq!(
+        (ok.horizon, ok.history_days, ok.levels, ok.frequency),
+        (Horizon::Days(30), 1095, vec![0.8, 0.95], Frequency::Daily)
+    );
+    assert!(!ok.idempotency_key.is_empty());
+}
+
+#[test]
+fn horizons_are_counted_in_the_series_steps() {
+    let monthly = ForecastRevenueRequest {
+        horizon: 18,
+        frequency: api::Frequency::Monthly.into(),
+        ..request(0, 0, vec![])
+    };
+    let checked = check((&monthly).into()).expect("accepted");
+    assert_eq!(checked.frequency, Frequency::Monthly);
+    assert_eq!(checked.horizon.steps(Frequency::Monthly).ok(), Some(18));
+    let too_far = Horizon::Periods(37)
+        .steps(Frequency::Monthly)
+        .expect_err("36 at most");
+    assert_eq!(
+        too_far.message(),
+        "horizon must be between 1 and 36 for a monthly series, got 37"
+    );
+    let days = Horizon::Days(30)
+        .steps(Frequency::Monthly)
+        .expect_err("days");
+    assert_eq!(
+        days.message(),
+        "horizon_days counts days but the series is monthly; send horizon in months"
+    );
+}
+
+#[test]
+fn an_inline_series_states_or_implies_its_calendar() {
+    let point = |date: &str, value: f64| api::SeriesPoint {
+        date: date.into(),
+        value,
+        missing: false,
+    };
+    let inline = api::InlineSeries {
+        points: vec![point("2024-01-31", 1.0), point("2024-02-29", 2.0)],
+        ..Default::default()
+    };
+    let series = inline_series(&inline).expect("month ends");
+    assert_eq!(series.calendar.frequency, Frequency::Monthly);
+    assert_eq!(
+        series.date_after_last(1).map(|d| d.to_string()),
+        Some("2024-03-31".into())
+    );
+    let unknown = api::InlineSeries {
+        missing_values: 9,
+        ..inline.clone()
+    };
+    assert_eq!(
+        inline_series(&unknown)
+            .map(|_| ())
+            .expect_err("unknown")
+            .message(),
+        "inline.missing_values 9 is not known"
+    );
+}
