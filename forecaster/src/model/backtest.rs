@@ -12,6 +12,9 @@ use crate::calendar::Frequency;
 
 /// How many past origins each candidate is tested from.
 const ORIGINS: usize = 3;
+/// How many origins the chosen model's intervals are calibrated from: the
+/// selection's and as many again further back, where the history allows.
+const CALIBRATION_ORIGINS: usize = 6;
 
 /// How one model did in the backtests.
 #[derive(Clone, Debug, PartialEq)]
@@ -173,7 +176,25 @@ pub fn choose_and_forecast(problem: Problem<'_>) -> Result<Choice, ModelError> {
         .cloned()
         .ok_or_else(|| ModelError::Fit("no model could be fitted".into()))?;
     let mut forecast = candidate.forecast(history, horizon, levels)?;
-    let windows = windows_of(history, observed, &origins, window, backtests);
+    let mut calibration_origins = origins.clone();
+    let mut calibration_runs = backtests.to_vec();
+    for k in ORIGINS..CALIBRATION_ORIGINS {
+        let Some(origin) = n.checked_sub(window + k * step).filter(|o| *o >= fit) else {
+            break;
+        };
+        let Ok(run) = candidate.forecast(&history[..origin], window, levels) else {
+            break;
+        };
+        calibration_origins.push(origin);
+        calibration_runs.push(run);
+    }
+    let windows = windows_of(
+        history,
+        observed,
+        &calibration_origins,
+        window,
+        &calibration_runs,
+    );
     let factors = calibrate::factors(&windows, levels);
     calibrate::apply(&mut forecast, &factors);
     let chosen = ModelScore {
