@@ -61,7 +61,9 @@ pub enum SeriesError {
         "points[{index}].value ({date}) is missing; send a number or set missing_values to interpolate"
     )]
     MissingValue { index: usize, date: NaiveDate },
-    #[error("points[{first}] and points[{second}] fall in the same {period} ({date})")]
+    #[error(
+        "points[{first}] and points[{second}] fall in the same {period} ({date}): a {period} appears twice"
+    )]
     Duplicate {
         first: usize,
         second: usize,
@@ -180,7 +182,7 @@ pub fn inline(
     }
     if gaps > 0 {
         notes.push(format!(
-            "{gaps} {} with no point were filled by linear interpolation",
+            "{gaps} missing {} were filled by linear interpolation",
             frequency.steps()
         ));
     }

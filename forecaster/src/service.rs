@@ -393,25 +393,7 @@ impl Forecaster {
         })?
         .map_err(model_status)?;
         let fitted = &choice.forecast;
-        let mut points = Vec::with_capacity(horizon);
-        for step in 0..horizon {
-            let date = history.date_after_last(step + 1).ok_or_else(|| {
-                Status::invalid_argument("the forecast would run past the last representable date")
-            })?;
-            points.push(ForecastPoint {
-                date: date.format("%Y-%m-%d").to_string(),
-                value: fitted.points[step],
-                intervals: fitted
-                    .intervals
-                    .iter()
-                    .map(|i| PredictionInterval {
-                        level: i.level,
-                        lower: i.lower[step],
-                        upper: i.upper[step],
-                    })
-                    .collect(),
-            });
-        }
+        let points = dated_points(&history, fitted)?;
         let mut notes = history.notes.clone();
         for (level, factor) in &choice.calibration {
             if (factor - 1.0).abs() > 0.05 {
@@ -475,6 +457,34 @@ impl Forecaster {
         forecast.run_id = stored.id;
         Ok(forecast)
     }
+}
+
+/// Returns the forecast's points, each dated by its period on the history's
+/// calendar (the first of the month after a series of firsts, and so on).
+fn dated_points(
+    history: &Series,
+    fitted: &model::SeriesForecast,
+) -> Result<Vec<ForecastPoint>, Status> {
+    (0..fitted.points.len())
+        .map(|step| {
+            let date = history.date_after_last(step + 1).ok_or_else(|| {
+                Status::invalid_argument("the forecast would run past the last representable date")
+            })?;
+            Ok(ForecastPoint {
+                date: date.format("%Y-%m-%d").to_string(),
+                value: fitted.points[step],
+                intervals: fitted
+                    .intervals
+                    .iter()
+                    .map(|i| PredictionInterval {
+                        level: i.level,
+                        lower: i.lower[step],
+                        upper: i.upper[step],
+                    })
+                    .collect(),
+            })
+        })
+        .collect()
 }
 
 fn score_message(score: &model::ModelScore) -> ModelScore {

@@ -32,7 +32,7 @@ fn gaps_are_interpolated_counted_and_not_observed() -> Result<(), SeriesError> {
     assert_eq!(series.calendar.frequency, Frequency::Daily);
     assert_eq!(
         series.notes,
-        ["2 days with no point were filled by linear interpolation"]
+        ["2 missing days were filled by linear interpolation"]
     );
     Ok(())
 }
@@ -97,12 +97,12 @@ fn bad_points_are_named() {
         (
             vec![point("2025-01-01", 1.0), point("2025-01-01", 2.0)],
             None,
-            "points[0] and points[1] fall in the same day (2025-01-01)",
+            "points[0] and points[1] fall in the same day (2025-01-01): a day appears twice",
         ),
         (
             vec![point("2025-01-01", 1.0), point("2025-01-20", 2.0)],
             Some(Frequency::Monthly),
-            "points[0] and points[1] fall in the same month (2025-01-20)",
+            "points[0] and points[1] fall in the same month (2025-01-20): a month appears twice",
         ),
         (
             vec![point("2025-01-01", f64::NAN)],

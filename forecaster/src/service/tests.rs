@@ -98,3 +98,42 @@ fn an_inline_series_states_or_implies_its_calendar() {
         "inline.missing_values 9 is not known"
     );
 }
+
+#[test]
+fn a_monthly_series_with_its_real_dates_is_forecast_in_months() -> Result<(), Status> {
+    // fpp2's a10 from the corpus, sent with its real dates (firsts of months).
+    let points: Vec<api::SeriesPoint> = include_str!("../../corpus/monthly/a10.csv")
+        .lines()
+        .skip(1)
+        .filter_map(|row| {
+            let (date, value) = row.split_once(',')?;
+            Some(api::SeriesPoint {
+                date: date.into(),
+                value: value.parse().ok()?,
+                missing: false,
+            })
+        })
+        .collect();
+    let series = inline_series(&api::InlineSeries {
+        points,
+        ..Default::default()
+    })?;
+    assert_eq!(series.calendar.frequency, Frequency::Monthly);
+    let horizon = Horizon::Periods(18).steps(series.calendar.frequency)?;
+    let choice = model::choose_and_forecast(Problem {
+        history: &series.values,
+        observed: &series.observed,
+        frequency: series.calendar.frequency,
+        horizon,
+        levels: &DEFAULT_LEVELS,
+    })
+    .map_err(model_status)?;
+    let points = dated_points(&series, &choice.forecast)?;
+    let dates: Vec<&str> = points.iter().map(|p| p.date.as_str()).collect();
+    assert_eq!(dates.len(), 18);
+    // The last month sent is 2008-06.
+    assert_eq!(&dates[..3], ["2008-07-01", "2008-08-01", "2008-09-01"]);
+    assert_eq!(dates[17], "2009-12-01");
+    assert_eq!(choice.seasons.all().first(), Some(&12));
+    Ok(())
+}
