@@ -108,7 +108,18 @@ pub fn choose_and_forecast(problem: Problem<'_>) -> Result<Choice, ModelError> {
     // Every candidate's forecast from every origin; None where it failed.
     let mut runs: Vec<(Candidate, Option<Vec<SeriesForecast>>)> = Vec::new();
     for candidate in candidates {
+        // A combination is of the members the backtest could fit, if two are left.
+        let candidate = match candidate {
+            Candidate::Combination { members } => Candidate::Combination {
+                members: members
+                    .into_iter()
+                    .filter(|m| runs.iter().any(|(c, r)| c == m && r.is_some()))
+                    .collect(),
+            },
+            single => single,
+        };
         let forecasts = match &candidate {
+            Candidate::Combination { members } if members.len() < 2 => None,
             Candidate::Combination { members } => members
                 .iter()
                 .map(|m| runs.iter().find(|(c, _)| c == m)?.1.clone())

@@ -111,3 +111,21 @@ fn bad_series_are_refused_with_reasons() {
         Err(ModelError::BadLevel(_))
     ));
 }
+
+#[test]
+fn a_member_that_cannot_be_backtested_leaves_the_combination_to_the_others()
+-> Result<(), ModelError> {
+    // 745 days: the year joins MSTL's seasons (two years fit), but not before
+    // every backtest origin, so MSTL(7,365) drops out of the backtest.
+    let history = weekly_series(745);
+    let observed = vec![true; 745];
+    let choice = choose_and_forecast(daily(&history, &observed, 14))?;
+    assert!(choice.seasons.extra.contains(&365), "{:?}", choice.seasons);
+    let names: Vec<&str> = choice.scores.iter().map(|s| s.model.as_str()).collect();
+    assert!(!names.iter().any(|n| n.starts_with("MSTL")), "{names:?}");
+    assert!(
+        names.contains(&"Combination(AutoETS(7), Theta(7))"),
+        "{names:?}"
+    );
+    Ok(())
+}
