@@ -89,7 +89,9 @@ fn detrend(history: &[f64], window: usize) -> Vec<f64> {
 }
 
 /// Whether the autocorrelation at `lag` exceeds its 90% band under the
-/// hypothesis of no season (Bartlett's formula).
+/// hypothesis of no season (Bartlett's formula). One-sided: a season makes
+/// the series like itself one season on, while removing a moving average
+/// makes even a random walk's residuals unlike themselves a window on.
 fn shows_season(series: &[f64], lag: usize) -> bool {
     let n = series.len();
     if lag >= n {
@@ -107,7 +109,7 @@ fn shows_season(series: &[f64], lag: usize) -> bool {
             / variance
     };
     let band: f64 = 1.0 + 2.0 * (1..lag).map(|k| acf(k).powi(2)).sum::<f64>();
-    acf(lag).abs() > 1.645 * (band / n as f64).sqrt()
+    acf(lag) > 1.645 * (band / n as f64).sqrt()
 }
 
 #[cfg(test)]
@@ -139,6 +141,24 @@ mod tests {
         let seasons = detect(&series, Frequency::Monthly);
         assert_eq!(seasons.primary, 12);
         assert!(!seasons.confirmed, "{seasons:?}");
+    }
+
+    #[test]
+    fn a_random_walk_shows_no_weekly_season() {
+        // Steps from a 64-bit mixing hash: no period anywhere near a week.
+        let step = |t: u64| {
+            let mut x = t.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            ((x ^ (x >> 31)) >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
+        };
+        let walk: Vec<f64> = (0..730u64)
+            .scan(500.0, |level, t| {
+                *level += 8.0 * step(t);
+                Some(*level)
+            })
+            .collect();
+        assert!(!detect(&walk, Frequency::Daily).confirmed);
     }
 
     #[test]
