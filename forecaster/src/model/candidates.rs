@@ -33,6 +33,9 @@ pub enum Candidate {
     /// The Theta method on the seasonally adjusted series; `period` 1 when
     /// the data does not confirm a season.
     Theta { period: usize },
+    /// The best of the Theta family (standard or optimised θ, static or
+    /// dynamic) on the seasonally adjusted series.
+    AutoTheta { period: usize },
     /// Seasonal-trend decomposition for each period, AutoETS on the trend:
     /// for seasons too long for ETS, or several of them.
     Mstl { periods: Vec<usize> },
@@ -54,7 +57,7 @@ impl Candidate {
                     1
                 },
             },
-            Self::Theta {
+            Self::AutoTheta {
                 period: if seasons.confirmed { primary } else { 1 },
             },
         ];
@@ -80,6 +83,7 @@ impl Candidate {
             Self::SeasonalNaive { period } => format!("SeasonalNaive({period})"),
             Self::Ets { period } => format!("AutoETS({period})"),
             Self::Theta { period } => format!("Theta({period})"),
+            Self::AutoTheta { period } => format!("AutoTheta({period})"),
             Self::Mstl { periods } => format!("MSTL({})+AutoETS", list(periods)),
             Self::Combination { members } => format!(
                 "Combination({})",
@@ -127,6 +131,10 @@ impl Candidate {
                 levels,
                 self.name(),
             )),
+            Self::AutoTheta { period } => {
+                theta::auto_forecast(history, *period, horizon, levels, self.name())
+                    .ok_or_else(|| ModelError::Fit("no Theta model could be fitted".into()))
+            }
             Self::Mstl { periods } => {
                 let fitted =
                     MSTLModel::new(periods.clone(), AutoETS::non_seasonal().into_trend_model())
@@ -281,8 +289,8 @@ mod tests {
             [
                 "SeasonalNaive(12)",
                 "AutoETS(12)",
-                "Theta(12)",
-                "Combination(AutoETS(12), Theta(12))"
+                "AutoTheta(12)",
+                "Combination(AutoETS(12), AutoTheta(12))"
             ]
         );
         let weekly = Seasons {

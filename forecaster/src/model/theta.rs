@@ -1,56 +1,64 @@
 //! The Theta method (Assimakopoulos and Nikolopoulos, 2000), in the form
 //! Hyndman and Billah (2003) showed equivalent: simple exponential smoothing
 //! with a drift of half the series' linear slope, on the seasonally adjusted
-//! series, re-seasonalized. No crate here offers it; it is short.
+//! series, re-seasonalized; and the family of Fiorucci et al. (2016) in
+//! [`family`], the way statsforecast's AutoTheta chooses among it. No crate
+//! here offers either.
+
+mod family;
 
 use super::{Interval, SeriesForecast, decompose::seasonal_indices};
 
-/// Forecasts `horizon` steps after removing the seasonal indices of
-/// `period`: multiplicative for a positive series, as the M4 competition's
-/// Theta benchmark does, additive otherwise.
-pub(crate) fn forecast(
-    history: &[f64],
-    period: usize,
-    horizon: usize,
-    levels: &[f64],
-    model: String,
-) -> SeriesForecast {
-    let multiplicative = history.iter().all(|v| *v > 0.0);
-    let indices = seasonal_indices(history, period, multiplicative);
-    let neutral = if multiplicative { 1.0 } else { 0.0 };
-    let season = |t: usize| indices.as_ref().map_or(neutral, |i| i[t % i.len()]);
-    let adjust = |t: usize, y: f64| {
-        if multiplicative {
-            y / season(t)
-        } else {
-            y - season(t)
-        }
-    };
-    let restore = |t: usize, y: f64| {
-        if multiplicative {
-            y * season(t)
-        } else {
-            y + season(t)
-        }
-    };
-    let adjusted: Vec<f64> = history
-        .iter()
-        .enumerate()
-        .map(|(t, y)| adjust(t, *y))
-        .collect();
+/// A series' seasonal indices of `period`: multiplicative for a positive
+/// series, as the M4 competition's Theta benchmark uses them, additive
+/// otherwise; none without two full seasons.
+struct Seasonal {
+    indices: Option<Vec<f64>>,
+    multiplicative: bool,
+}
 
-    let (alpha, level, sigma) = fit_ses(&adjusted);
-    let slope = ols_slope(&adjusted);
-    let n = adjusted.len() as f64;
-    let adjusted_points: Vec<f64> = (1..=horizon)
-        .map(|h| {
-            let drift =
-                slope / 2.0 * (h as f64 - 1.0 + 1.0 / alpha - (1.0 - alpha).powf(n) / alpha);
-            level + drift
-        })
-        .collect();
-    let at = |i: usize, y: f64| restore(history.len() + i, y);
-    let points: Vec<f64> = adjusted_points
+impl Seasonal {
+    fn of(history: &[f64], period: usize) -> Self {
+        let multiplicative = history.iter().all(|v| *v > 0.0);
+        Self {
+            indices: seasonal_indices(history, period, multiplicative),
+            multiplicative,
+        }
+    }
+
+    fn index(&self, t: usize) -> f64 {
+        let neutral = if self.multiplicative { 1.0 } else { 0.0 };
+        self.indices.as_ref().map_or(neutral, |i| i[t % i.len()])
+    }
+
+    fn adjust(&self, t: usize, y: f64) -> f64 {
+        if self.multiplicative {
+            y / self.index(t)
+        } else {
+            y - self.index(t)
+        }
+    }
+
+    fn restore(&self, t: usize, y: f64) -> f64 {
+        if self.multiplicative {
+            y * self.index(t)
+        } else {
+            y + self.index(t)
+        }
+    }
+}
+
+/// Puts the season back on forecasts of the adjusted series, with intervals
+/// from simple exponential smoothing's variance, σ²(1 + (h − 1)α²).
+fn reseasonalised(
+    season: &Seasonal,
+    start: usize,
+    adjusted_points: &[f64],
+    (alpha, sigma): (f64, f64),
+    levels: &[f64],
+) -> (Vec<f64>, Vec<Interval>) {
+    let at = |i: usize, y: f64| season.restore(start + i, y);
+    let points = adjusted_points
         .iter()
         .enumerate()
         .map(|(i, p)| at(i, *p))
@@ -75,13 +83,85 @@ pub(crate) fn forecast(
             }
         })
         .collect();
-    let parameters = format!("alpha {alpha:.2}, drift {:.4}/step", slope / 2.0);
+    (points, intervals)
+}
+
+/// Forecasts `horizon` steps with the standard Theta method after removing
+/// the seasonal indices of `period`: fast enough for thousands of series.
+pub(crate) fn forecast(
+    history: &[f64],
+    period: usize,
+    horizon: usize,
+    levels: &[f64],
+    model: String,
+) -> SeriesForecast {
+    let season = Seasonal::of(history, period);
+    let adjusted: Vec<f64> = history
+        .iter()
+        .enumerate()
+        .map(|(t, y)| season.adjust(t, *y))
+        .collect();
+    let (alpha, level, sigma) = fit_ses(&adjusted);
+    let slope = ols_slope(&adjusted);
+    let n = adjusted.len() as f64;
+    let adjusted_points: Vec<f64> = (1..=horizon)
+        .map(|h| {
+            let drift =
+                slope / 2.0 * (h as f64 - 1.0 + 1.0 / alpha - (1.0 - alpha).powf(n) / alpha);
+            level + drift
+        })
+        .collect();
+    let (points, intervals) = reseasonalised(
+        &season,
+        history.len(),
+        &adjusted_points,
+        (alpha, sigma),
+        levels,
+    );
     SeriesForecast {
         model,
-        parameters,
+        parameters: format!("alpha {alpha:.2}, drift {:.4}/step", slope / 2.0),
         points,
         intervals,
     }
+}
+
+/// Forecasts `horizon` steps with the member of the Theta family (standard
+/// or optimised θ, static or dynamic) that fits the seasonally adjusted
+/// series best; None for a series too short for any.
+pub(crate) fn auto_forecast(
+    history: &[f64],
+    period: usize,
+    horizon: usize,
+    levels: &[f64],
+    model: String,
+) -> Option<SeriesForecast> {
+    let season = Seasonal::of(history, period);
+    let adjusted: Vec<f64> = history
+        .iter()
+        .enumerate()
+        .map(|(t, y)| season.adjust(t, *y))
+        .collect();
+    let fitted = family::auto(&adjusted)?;
+    let adjusted_points: Vec<f64> = (1..=horizon).map(|h| fitted.forecast(h)).collect();
+    let (points, intervals) = reseasonalised(
+        &season,
+        history.len(),
+        &adjusted_points,
+        (fitted.alpha, fitted.mse.sqrt()),
+        levels,
+    );
+    Some(SeriesForecast {
+        model,
+        parameters: format!(
+            "{}, alpha {:.2}, theta {:.2}",
+            fitted.kind.name(),
+            fitted.alpha,
+            fitted.theta
+        ),
+        points,
+        intervals,
+    })
 }
 
 /// Fits simple exponential smoothing by the one-step squared error, over a
