@@ -6,6 +6,7 @@
 //! - [`candidates`]: the models: seasonal naive (the baseline), ETS with
 //!   seasons chosen by AICc (in [`ets`]), the Theta method (in [`theta`]),
 //!   MSTL for long or several seasons, and their combination (in [`combine`]).
+//!   A seasonal ARIMA chosen stepwise by AICc is in [`arima`].
 //! - [`seasonality`]: the seasons a frequency implies, confirmed or added to
 //!   by the data.
 //! - [`metrics`]: MAPE, sMAPE, MASE and interval coverage.
@@ -13,6 +14,7 @@
 //! - [`calibrate`]: intervals widened or narrowed to cover as they claim.
 //! - [`decompose`], [`optimize`]: seasonal indices and Nelder–Mead.
 
+mod arima;
 mod backtest;
 mod calibrate;
 mod candidates;

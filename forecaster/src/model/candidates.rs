@@ -2,7 +2,7 @@
 
 use augurs::{Fit, Predict, ets::AutoETS, mstl::MSTLModel};
 
-use super::{ModelError, Seasons, combine, ets, theta};
+use super::{ModelError, Seasons, arima, combine, ets, theta};
 
 /// A prediction interval at one level, per step.
 #[derive(Clone, Debug, PartialEq)]
@@ -36,6 +36,8 @@ pub enum Candidate {
     /// The best of the Theta family (standard or optimised θ, static or
     /// dynamic) on the seasonally adjusted series.
     AutoTheta { period: usize },
+    /// A seasonal ARIMA, differences by test and orders stepwise by AICc.
+    Arima { period: usize },
     /// Seasonal-trend decomposition for each period, AutoETS on the trend:
     /// for seasons too long for ETS, or several of them.
     Mstl { periods: Vec<usize> },
@@ -59,6 +61,13 @@ impl Candidate {
             },
             Self::AutoTheta {
                 period: if seasons.confirmed { primary } else { 1 },
+            },
+            Self::Arima {
+                period: if primary <= ets::MAX_SEASON {
+                    primary
+                } else {
+                    1
+                },
             },
         ];
         let long: Vec<usize> = seasons.all().into_iter().filter(|p| *p > 1).collect();
@@ -84,6 +93,7 @@ impl Candidate {
             Self::Ets { period } => format!("AutoETS({period})"),
             Self::Theta { period } => format!("Theta({period})"),
             Self::AutoTheta { period } => format!("AutoTheta({period})"),
+            Self::Arima { period } => format!("AutoARIMA({period})"),
             Self::Mstl { periods } => format!("MSTL({})+AutoETS", list(periods)),
             Self::Combination { members } => format!(
                 "Combination({})",
@@ -134,6 +144,17 @@ impl Candidate {
             Self::AutoTheta { period } => {
                 theta::auto_forecast(history, *period, horizon, levels, self.name())
                     .ok_or_else(|| ModelError::Fit("no Theta model could be fitted".into()))
+            }
+            Self::Arima { period } => {
+                let fitted = arima::auto(history, *period)
+                    .ok_or_else(|| ModelError::Fit("no ARIMA model could be fitted".into()))?;
+                let (points, intervals) = fitted.forecast(horizon, levels);
+                Ok(SeriesForecast {
+                    model: self.name(),
+                    parameters: fitted.order.name(),
+                    points,
+                    intervals,
+                })
             }
             Self::Mstl { periods } => {
                 let fitted =
@@ -290,7 +311,8 @@ mod tests {
                 "SeasonalNaive(12)",
                 "AutoETS(12)",
                 "AutoTheta(12)",
-                "Combination(AutoETS(12), AutoTheta(12))"
+                "AutoARIMA(12)",
+                "Combination(AutoETS(12), AutoTheta(12), AutoARIMA(12))"
             ]
         );
         let weekly = Seasons {

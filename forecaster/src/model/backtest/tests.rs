@@ -124,7 +124,7 @@ fn a_member_that_cannot_be_backtested_leaves_the_combination_to_the_others()
     let names: Vec<&str> = choice.scores.iter().map(|s| s.model.as_str()).collect();
     assert!(!names.iter().any(|n| n.starts_with("MSTL")), "{names:?}");
     assert!(
-        names.contains(&"Combination(AutoETS(7), AutoTheta(7))"),
+        names.contains(&"Combination(AutoETS(7), AutoTheta(7), AutoARIMA(7))"),
         "{names:?}"
     );
     Ok(())
