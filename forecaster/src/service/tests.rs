@@ -137,3 +137,42 @@ fn a_monthly_series_with_its_real_dates_is_forecast_in_months() -> Result<(), St
     assert_eq!(choice.seasons.all().first(), Some(&12));
     Ok(())
 }
+
+#[test]
+fn a_daily_series_with_missing_days_keeps_its_week() -> Result<(), Status> {
+    // Eight weeks of a weekly pattern from a Monday, three days not sent.
+    let pattern = [10.0, 12.0, 11.0, 10.0, 14.0, 5.0, 3.0];
+    let start = NaiveDate::from_ymd_opt(2025, 1, 6).unwrap_or_default();
+    let points: Vec<api::SeriesPoint> = (0..56)
+        .filter(|d| ![20, 21, 22].contains(d))
+        .map(|d| api::SeriesPoint {
+            date: (start + chrono::Duration::days(d)).to_string(),
+            value: 100.0 + pattern[d as usize % 7],
+            missing: false,
+        })
+        .collect();
+    let series = inline_series(&api::InlineSeries {
+        points,
+        ..Default::default()
+    })?;
+    assert_eq!(series.values.len(), 56);
+    assert_eq!(
+        series.notes,
+        ["3 missing days were filled by linear interpolation"]
+    );
+    let choice = model::choose_and_forecast(Problem {
+        history: &series.values,
+        observed: &series.observed,
+        frequency: series.calendar.frequency,
+        horizon: 7,
+        levels: &DEFAULT_LEVELS,
+    })
+    .map_err(model_status)?;
+    let points = dated_points(&series, &choice.forecast)?;
+    assert_eq!(points[0].date, "2025-03-03");
+    for (step, point) in points.iter().enumerate() {
+        let expected = 100.0 + pattern[step];
+        assert!((point.value - expected).abs() < 3.0, "{step}: {point:?}");
+    }
+    Ok(())
+}
