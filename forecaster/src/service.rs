@@ -234,6 +234,20 @@ fn check(request: Asked<'_>) -> Result<Checked, Status> {
     })
 }
 
+/// Checks the inline series of `request`, which must leave the request's
+/// own frequency (that of the warehouse's series) unset.
+fn asked_inline(
+    request: &ForecastSeriesRequest,
+    inline: &api::InlineSeries,
+) -> Result<Series, Status> {
+    if request.frequency != 0 {
+        return Err(Status::invalid_argument(
+            "frequency applies to a stock item or customer; set inline.frequency for an inline series",
+        ));
+    }
+    inline_series(inline)
+}
+
 /// Checks an inline series and puts it on its calendar.
 fn inline_series(inline: &api::InlineSeries) -> Result<Series, Status> {
     let frequency = frequency_of(inline.frequency, "inline.frequency")?;
@@ -306,12 +320,7 @@ impl ForecasterService for Forecaster {
                 format!("customer {id}"),
             ),
             Some(forecast_series_request::Series::Inline(inline)) => {
-                if request.get_ref().frequency != 0 {
-                    return Err(Status::invalid_argument(
-                        "frequency applies to a stock item or customer; set inline.frequency for an inline series",
-                    ));
-                }
-                let series = inline_series(inline)?;
+                let series = asked_inline(request.get_ref(), inline)?;
                 let label = format!("inline series of {} points", inline.points.len());
                 (series, label)
             }

@@ -121,6 +121,11 @@ fn bad_points_are_named() {
         ),
         (vec![], None, "the inline series holds no points"),
         (
+            vec![null("2025-01-01"), null("2025-01-02")],
+            None,
+            "the series holds no value that is not missing",
+        ),
+        (
             vec![
                 point("2024-01-03", 1.0),
                 point("2024-02-17", 1.0),
@@ -150,7 +155,12 @@ fn bad_points_are_named() {
         ),
     ];
     for (points, frequency, expected) in cases {
-        let error = inline(&points, frequency, Missing::Refuse)
+        let missing = if expected.contains("not missing") {
+            Missing::Interpolate
+        } else {
+            Missing::Refuse
+        };
+        let error = inline(&points, frequency, missing)
             .map(|s| format!("accepted: {s:?}"))
             .unwrap_or_else(|e| e.to_string());
         assert_eq!(error, expected);

@@ -86,6 +86,17 @@ fn an_inline_series_states_or_implies_its_calendar() {
         series.date_after_last(1).map(|d| d.to_string()),
         Some("2024-03-31".into())
     );
+    let both = ForecastSeriesRequest {
+        frequency: api::Frequency::Monthly.into(),
+        ..Default::default()
+    };
+    assert_eq!(
+        asked_inline(&both, &inline)
+            .map(|_| ())
+            .expect_err("two frequencies")
+            .message(),
+        "frequency applies to a stock item or customer; set inline.frequency for an inline series"
+    );
     let unknown = api::InlineSeries {
         missing_values: 9,
         ..inline.clone()
