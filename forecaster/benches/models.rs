@@ -111,7 +111,13 @@ fn measure(name: &str, series: &[f64]) {
             }
         }
         let fits_per_second = fitted as f64 / started.elapsed().as_secs_f64();
-        let Some(score) = choice.scores.iter().find(|s| s.model == candidate.name()) else {
+        // A combination is scored under the members the backtest could fit.
+        let family = |name: &str| name.split('(').next().unwrap_or_default().to_owned();
+        let Some(score) = choice
+            .scores
+            .iter()
+            .find(|s| family(&s.model) == family(&candidate.name()))
+        else {
             println!(
                 "  {:<22} {fits_per_second:>9.1}   (could not be backtested on this series)",
                 candidate.name()
