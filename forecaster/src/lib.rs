@@ -1,14 +1,18 @@
 //! The forecaster: forecasts over the warehouse's sales, recorded in the store.
 //!
 //! # Layout
+//! - [`calendar`]: frequencies, the dates of periods, frequency inference.
 //! - [`config`]: settings from `FORECASTER_*`.
 //! - [`insights`]: rankings and recommendations, with their reasons.
-//! - [`model`]: fits a seasonal model to a daily series and forecasts with intervals.
-//! - [`series`]: inline series checked and made daily.
+//! - [`model`]: chooses a model for a series by backtest and forecasts with
+//!   calibrated intervals.
+//! - [`series`]: inline series checked and put on their calendar; the
+//!   warehouse's daily totals summed into weeks or months.
 //! - [`service`]: the gRPC service: history from the warehouse, run recorded in the store.
 
 #![forbid(unsafe_code)]
 
+pub mod calendar;
 pub mod config;
 pub mod insights;
 pub mod model;

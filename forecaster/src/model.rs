@@ -1,32 +1,64 @@
-//! Forecasting a daily series the way a BI user can trust: several models,
-//! the one that forecast best in rolling-origin backtests chosen, and its
-//! accuracy and interval coverage reported beside the forecast.
+//! Forecasting a series on its calendar the way a BI user can trust: several
+//! models, the one that forecast best in rolling-origin backtests chosen,
+//! its intervals calibrated on those backtests, and its accuracy and
+//! interval coverage reported beside the forecast.
 //!
-//! - [`candidates`]: the models: seasonal naive (the baseline), AutoETS with
-//!   trend, MSTL around AutoETS, and the Theta method (in [`theta`]).
-//! - [`seasonality`]: the seasonal periods, detected from the data.
+//! - [`candidates`]: the models: seasonal naive (the baseline), ETS with
+//!   seasons chosen by AICc (in [`ets`]), the Theta method (in [`theta`]),
+//!   MSTL for long or several seasons, and their combination (in [`combine`]).
+//!   A seasonal ARIMA chosen stepwise by AICc is in [`arima`].
+//! - [`seasonality`]: the seasons a frequency implies, confirmed or added to
+//!   by the data.
 //! - [`metrics`]: MAPE, sMAPE, MASE and interval coverage.
 //! - [`backtest`]: rolling-origin evaluation and the choice of model.
+//! - [`calibrate`]: intervals widened or narrowed to cover as they claim.
+//! - [`decompose`], [`optimize`]: seasonal indices and Nelder–Mead.
 
+mod arima;
 mod backtest;
+mod calibrate;
 mod candidates;
+mod combine;
+mod decompose;
+mod ets;
 mod metrics;
+mod optimize;
 mod seasonality;
 mod theta;
 
-pub use backtest::{Choice, ModelScore, choose_and_forecast};
+pub use backtest::{Choice, ModelScore, choose_and_forecast, minimum_history};
 pub use candidates::{Candidate, Interval, SeriesForecast};
-pub use seasonality::detect as detect_seasonality;
+pub use seasonality::{Seasons, detect as detect_seasonality};
 
-/// The fewest points a forecast is fitted on: four weeks.
-pub const MIN_HISTORY: usize = 28;
+use crate::calendar::Frequency;
+
+/// A series to forecast and what is asked of the forecast.
+#[derive(Clone, Copy, Debug)]
+pub struct Problem<'a> {
+    pub history: &'a [f64],
+    /// Whether each value was observed; filled ones are never scored.
+    pub observed: &'a [bool],
+    pub frequency: Frequency,
+    /// Steps to forecast.
+    pub horizon: usize,
+    pub levels: &'a [f64],
+}
 
 /// Why a series could not be forecast.
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
-    #[error("series has {0} points; at least {MIN_HISTORY} are needed")]
-    TooShort(usize),
-    #[error("series holds a value that is not a finite number at position {0}")]
+    #[error(
+        "the series has {points} {steps}; forecasting {horizon} {steps} needs at least {needed}: {fit} to fit and {window} to backtest"
+    )]
+    TooShort {
+        points: usize,
+        horizon: usize,
+        needed: usize,
+        fit: usize,
+        window: usize,
+        steps: &'static str,
+    },
+    #[error("the series holds a value that is not a finite number at position {0}")]
     NotFinite(usize),
     #[error("interval level {0} is not between 0 and 1")]
     BadLevel(f64),
@@ -35,18 +67,23 @@ pub enum ModelError {
 }
 
 /// Checks what every model needs of a series and of the levels.
-pub(crate) fn check_input(history: &[f64], levels: &[f64]) -> Result<(), ModelError> {
-    if history.len() < MIN_HISTORY {
-        return Err(ModelError::TooShort(history.len()));
-    }
-    if let Some(position) = history.iter().position(|value| !value.is_finite()) {
+pub(crate) fn check_input(problem: &Problem<'_>) -> Result<(), ModelError> {
+    if let Some(position) = problem.history.iter().position(|v| !v.is_finite()) {
         return Err(ModelError::NotFinite(position));
     }
-    if let Some(level) = levels
+    if let Some(level) = problem
+        .levels
         .iter()
         .find(|level| !(**level > 0.0 && **level < 1.0))
     {
         return Err(ModelError::BadLevel(*level));
+    }
+    if problem.observed.len() != problem.history.len() {
+        return Err(ModelError::Fit(format!(
+            "{} values but {} observed flags",
+            problem.history.len(),
+            problem.observed.len()
+        )));
     }
     Ok(())
 }

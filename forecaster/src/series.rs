@@ -1,121 +1,253 @@
-//! Series an operator sends inline: dated points, checked and made daily.
-//! Duplicate or unordered dates and non-finite values are refused with a
-//! message naming the point; missing days are filled by linear
-//! interpolation, and the answer says how many.
+//! Series to forecast: inline points checked and put on their calendar, or
+//! the warehouse's daily totals summed into weeks or months.
+//!
+//! Unordered points are sorted; a date twice, a value that is not a finite
+//! number, or a missing value the caller did not ask to fill is refused with
+//! a message naming the point. Periods with no point are filled by linear
+//! interpolation and counted; they are never scored in backtests.
+//!
+//! - [`totals`]: daily totals summed into complete weeks or months.
+
+mod totals;
 
 use chrono::NaiveDate;
 use proto::forecaster::SeriesPoint;
 
-/// The most points an inline series may hold.
+use crate::calendar::{self, Calendar, Frequency};
+
+pub use totals::totals;
+
+/// The most points an inline series may hold, and the most periods it may
+/// span once gaps are filled.
 pub const MAX_POINTS: usize = 3650;
 
-/// A daily series from its first day, gaps filled.
+/// A series on its calendar, every period present.
 #[derive(Clone, Debug, PartialEq)]
-pub struct DailySeries {
-    pub first_day: NaiveDate,
+pub struct Series {
+    pub calendar: Calendar,
     pub values: Vec<f64>,
-    /// Days that were missing and were interpolated.
-    pub filled: usize,
+    /// Whether each value was sent (true) or filled (false).
+    pub observed: Vec<bool>,
+    /// What was done to the input, for the caller.
+    pub notes: Vec<String>,
 }
 
-/// Checks `points` and returns them as a daily series, or says what is wrong.
-pub fn daily(points: &[SeriesPoint]) -> Result<DailySeries, String> {
+impl Series {
+    /// Returns the date of the period `steps` after the last one.
+    pub fn date_after_last(&self, steps: usize) -> Option<NaiveDate> {
+        self.calendar.date_after(self.values.len() - 1 + steps)
+    }
+}
+
+/// What to do with a point whose value is missing (`null`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Missing {
+    Refuse,
+    Interpolate,
+}
+
+/// Why an inline series was refused.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SeriesError {
+    #[error("the inline series holds no points")]
+    Empty,
+    #[error("an inline series holds at most {MAX_POINTS} points, got {0}")]
+    TooManyPoints(usize),
+    #[error("points[{index}].date {date:?} is not YYYY-MM-DD")]
+    BadDate { index: usize, date: String },
+    #[error("points[{index}].value ({date}) is not a finite number")]
+    NotFinite { index: usize, date: NaiveDate },
+    #[error(
+        "points[{index}].value ({date}) is missing; send a number or set missing_values to interpolate"
+    )]
+    MissingValue { index: usize, date: NaiveDate },
+    #[error(
+        "points[{first}] and points[{second}] fall in the same {period} ({date}): a {period} appears twice"
+    )]
+    Duplicate {
+        first: usize,
+        second: usize,
+        period: &'static str,
+        date: NaiveDate,
+    },
+    #[error(
+        "the dates are irregular: no daily, weekly, monthly, quarterly or yearly step fits them; state the frequency"
+    )]
+    Irregular,
+    #[error("the dates are not {frequency}: most are {gap} {steps} apart")]
+    NotOfFrequency {
+        frequency: &'static str,
+        gap: i64,
+        steps: &'static str,
+    },
+    #[error("the series spans {span} {steps}; at most {MAX_POINTS} are allowed")]
+    SpanTooLong { span: i64, steps: &'static str },
+    #[error("the series holds no value that is not missing")]
+    NothingObserved,
+}
+
+/// Checks `points` and puts them on the calendar of `frequency`, inferred
+/// from the dates when None, filling missing values as `missing` says.
+pub fn inline(
+    points: &[SeriesPoint],
+    frequency: Option<Frequency>,
+    missing: Missing,
+) -> Result<Series, SeriesError> {
     if points.len() > MAX_POINTS {
-        return Err(format!(
-            "an inline series holds at most {MAX_POINTS} points, got {}",
-            points.len()
+        return Err(SeriesError::TooManyPoints(points.len()));
+    }
+    let mut dated: Vec<(NaiveDate, Option<f64>, usize)> = Vec::with_capacity(points.len());
+    for (index, point) in points.iter().enumerate() {
+        let date = NaiveDate::parse_from_str(&point.date, "%Y-%m-%d").map_err(|_| {
+            SeriesError::BadDate {
+                index,
+                date: point.date.clone(),
+            }
+        })?;
+        let value = if point.missing {
+            match missing {
+                Missing::Refuse => return Err(SeriesError::MissingValue { index, date }),
+                Missing::Interpolate => None,
+            }
+        } else if point.value.is_finite() {
+            Some(point.value)
+        } else {
+            return Err(SeriesError::NotFinite { index, date });
+        };
+        dated.push((date, value, index));
+    }
+    let sorted = dated.windows(2).all(|w| w[0].0 <= w[1].0);
+    dated.sort_by_key(|(date, _, _)| *date);
+    let dates: Vec<NaiveDate> = dated.iter().map(|(date, _, _)| *date).collect();
+    let Some(&first) = dates.first() else {
+        return Err(SeriesError::Empty);
+    };
+    let frequency = match frequency {
+        Some(frequency) => frequency,
+        None if dates.len() == 1 => Frequency::Daily,
+        None => infer(&dates, &dated)?,
+    };
+    let periods: Vec<i64> = dates
+        .iter()
+        .map(|date| frequency.period_of(*date, first) - frequency.period_of(first, first))
+        .collect();
+    for (pair, dated_pair) in periods.windows(2).zip(dated.windows(2)) {
+        if pair[0] == pair[1] {
+            let (a, b) = (dated_pair[0].2, dated_pair[1].2);
+            return Err(SeriesError::Duplicate {
+                first: a.min(b),
+                second: a.max(b),
+                period: period_word(frequency),
+                date: dated_pair[1].0,
+            });
+        }
+    }
+    if dates.len() > 2 && calendar::most_common_gap(frequency, &dates) != Some(1) {
+        return Err(SeriesError::NotOfFrequency {
+            frequency: frequency.name(),
+            gap: calendar::most_common_gap(frequency, &dates).unwrap_or_default(),
+            steps: frequency.steps(),
+        });
+    }
+    let span = periods.last().copied().unwrap_or_default() + 1;
+    if span > MAX_POINTS as i64 {
+        return Err(SeriesError::SpanTooLong {
+            span,
+            steps: frequency.steps(),
+        });
+    }
+    let mut slots: Vec<Option<f64>> = vec![None; span as usize];
+    for (period, (_, value, _)) in periods.iter().zip(&dated) {
+        slots[*period as usize] = *value;
+    }
+    let sent_missing = dated.iter().filter(|(_, value, _)| value.is_none()).count();
+    let gaps = span as usize - dated.len();
+    let mut calendar = Calendar {
+        frequency,
+        anchor: first,
+        month_end: calendar::fits(frequency, &dates).unwrap_or(false),
+    };
+    let (values, observed, trimmed) = fill(&slots).ok_or(SeriesError::NothingObserved)?;
+    if trimmed > 0 {
+        calendar.anchor = calendar
+            .date_after(trimmed)
+            .ok_or(SeriesError::SpanTooLong {
+                span,
+                steps: frequency.steps(),
+            })?;
+    }
+    let mut notes = Vec::new();
+    if !sorted {
+        notes.push("points were sorted by date".to_owned());
+    }
+    if gaps > 0 {
+        notes.push(format!(
+            "{gaps} missing {} were filled by linear interpolation",
+            frequency.steps()
         ));
     }
-    let mut dated: Vec<(NaiveDate, f64)> = Vec::with_capacity(points.len());
-    for (index, point) in points.iter().enumerate() {
-        let day = NaiveDate::parse_from_str(&point.date, "%Y-%m-%d")
-            .map_err(|_| format!("point {index}: date {:?} is not YYYY-MM-DD", point.date))?;
-        if !point.value.is_finite() {
-            return Err(format!(
-                "point {index} ({day}): value is not a finite number"
-            ));
-        }
-        if let Some((previous, _)) = dated.last() {
-            if day == *previous {
-                return Err(format!("point {index}: date {day} appears twice"));
-            }
-            if day < *previous {
-                return Err(format!(
-                    "point {index}: date {day} comes after {previous}; send dates in order"
-                ));
-            }
-        }
-        dated.push((day, point.value));
+    if sent_missing > 0 {
+        notes.push(format!(
+            "{sent_missing} missing values were filled by linear interpolation, or dropped at the ends"
+        ));
     }
-    let Some(&(first_day, first_value)) = dated.first() else {
-        return Err("the inline series holds no points".into());
-    };
-    let mut values = vec![first_value];
-    let mut filled = 0;
-    for pair in dated.windows(2) {
-        let ((from, a), (to, b)) = (pair[0], pair[1]);
-        let days = (to - from).num_days();
-        for step in 1..days {
-            values.push(a + (b - a) * step as f64 / days as f64);
-            filled += 1;
-        }
-        values.push(b);
-    }
-    Ok(DailySeries {
-        first_day,
+    Ok(Series {
+        calendar,
         values,
-        filled,
+        observed,
+        notes,
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn point(date: &str, value: f64) -> SeriesPoint {
-        SeriesPoint {
-            date: date.into(),
-            value,
-        }
+fn infer(
+    dates: &[NaiveDate],
+    dated: &[(NaiveDate, Option<f64>, usize)],
+) -> Result<Frequency, SeriesError> {
+    if let Some(pair) = dated.windows(2).find(|w| w[0].0 == w[1].0) {
+        let (a, b) = (pair[0].2, pair[1].2);
+        return Err(SeriesError::Duplicate {
+            first: a.min(b),
+            second: a.max(b),
+            period: "day",
+            date: pair[0].0,
+        });
     }
+    calendar::infer(dates).ok_or(SeriesError::Irregular)
+}
 
-    #[test]
-    fn gaps_are_interpolated_and_counted() -> Result<(), String> {
-        let series = daily(&[
-            point("2025-01-01", 10.0),
-            point("2025-01-04", 40.0),
-            point("2025-01-05", 50.0),
-        ])?;
-        assert_eq!(series.values, [10.0, 20.0, 30.0, 40.0, 50.0]);
-        assert_eq!(series.filled, 2);
-        assert_eq!(series.first_day.to_string(), "2025-01-01");
-        Ok(())
-    }
-
-    #[test]
-    fn bad_points_are_named() {
-        let cases = [
-            (
-                vec![point("2025-01-01", 1.0), point("2025-01-01", 2.0)],
-                "point 1: date 2025-01-01 appears twice",
-            ),
-            (
-                vec![point("2025-01-02", 1.0), point("2025-01-01", 2.0)],
-                "point 1: date 2025-01-01 comes after 2025-01-02",
-            ),
-            (
-                vec![point("2025-01-01", f64::NAN)],
-                "point 0 (2025-01-01): value is not a finite number",
-            ),
-            (
-                vec![point("01/02/2025", 1.0)],
-                "point 0: date \"01/02/2025\" is not YYYY-MM-DD",
-            ),
-            (vec![], "the inline series holds no points"),
-        ];
-        for (points, expected) in cases {
-            let error = daily(&points).expect_err(expected);
-            assert!(error.starts_with(expected), "{error}");
-        }
+fn period_word(frequency: Frequency) -> &'static str {
+    match frequency {
+        Frequency::Daily => "day",
+        Frequency::Weekly => "week",
+        Frequency::Monthly => "month",
+        Frequency::Quarterly => "quarter",
+        Frequency::Yearly => "year",
     }
 }
+
+/// Fills the empty slots between values by linear interpolation and drops
+/// empty slots at the ends; returns the values, which were observed, and how
+/// many slots were dropped at the start. None when every slot is empty.
+fn fill(slots: &[Option<f64>]) -> Option<(Vec<f64>, Vec<bool>, usize)> {
+    let start = slots.iter().position(Option::is_some)?;
+    let end = slots.iter().rposition(Option::is_some)?;
+    let slots = &slots[start..=end];
+    let mut values = Vec::with_capacity(slots.len());
+    let mut previous: Option<(usize, f64)> = None;
+    for (t, slot) in slots.iter().enumerate() {
+        if let Some(value) = slot {
+            if let Some((from, a)) = previous {
+                let gap = (t - from) as f64;
+                for step in 1..t - from {
+                    values.push(a + (value - a) * step as f64 / gap);
+                }
+            }
+            values.push(*value);
+            previous = Some((t, *value));
+        }
+    }
+    Some((values, slots.iter().map(Option::is_some).collect(), start))
+}
+
+#[cfg(test)]
+mod tests;

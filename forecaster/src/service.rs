@@ -1,6 +1,6 @@
 //! The gRPC face of the forecaster.
 
-use chrono::{Duration, NaiveDate};
+use chrono::NaiveDate;
 use mesh_core::{
     capability::Capability,
     client::{MeshChannel, capability_of, with_capability},
@@ -8,7 +8,7 @@ use mesh_core::{
 };
 use proto::{
     forecaster::{
-        Forecast, ForecastPoint, ForecastRevenueRequest, ForecastRevenueResponse,
+        self as api, Forecast, ForecastPoint, ForecastRevenueRequest, ForecastRevenueResponse,
         ForecastSeriesRequest, ForecastSeriesResponse, PredictionInterval, RankSalesRequest,
         RankSalesResponse, RecommendRequest, RecommendResponse, forecast_series_request,
         forecaster_service_server::ForecasterService,
@@ -25,16 +25,19 @@ use proto::{
 use tonic::{Request, Response, Status};
 
 use crate::{
-    model::{self, MIN_HISTORY, ModelError},
-    series,
+    calendar::Frequency,
+    model::{self, ModelError, Problem},
+    series::{self, Missing, Series},
 };
 
 mod insights;
 
 pub const GRPC_SERVICE: &str = proto::methods::forecaster_service::SERVICE;
 
-pub const MAX_HORIZON: i32 = 365;
+/// The most days `horizon_days` may ask for.
+pub const MAX_HORIZON_DAYS: i32 = 365;
 pub const MAX_HISTORY: i32 = 3650;
+pub const MIN_HISTORY: i32 = 28;
 pub const DEFAULT_HISTORY: i32 = 1095;
 pub const DEFAULT_LEVELS: [f64; 2] = [0.8, 0.95];
 pub const MAX_LEVELS: usize = 5;
@@ -56,31 +59,64 @@ impl Forecaster {
     }
 }
 
+/// How far ahead a request asks: in periods of the series, or in days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Horizon {
+    Periods(usize),
+    Days(usize),
+}
+
+impl Horizon {
+    /// Returns the steps of `frequency` asked for, or why they cannot be.
+    fn steps(self, frequency: Frequency) -> Result<usize, Status> {
+        match self {
+            Self::Days(days) if frequency == Frequency::Daily => Ok(days),
+            Self::Days(_) => Err(Status::invalid_argument(format!(
+                "horizon_days counts days but the series is {}; send horizon in {}",
+                frequency.name(),
+                frequency.steps()
+            ))),
+            Self::Periods(periods) if periods <= frequency.max_horizon() => Ok(periods),
+            Self::Periods(periods) => Err(Status::invalid_argument(format!(
+                "horizon must be between 1 and {} for a {} series, got {periods}",
+                frequency.max_horizon(),
+                frequency.name()
+            ))),
+        }
+    }
+}
+
 /// A request whose every field has been checked.
 #[derive(Debug)]
 struct Checked {
-    horizon: usize,
+    horizon: Horizon,
     history_days: i32,
     levels: Vec<f64>,
     idempotency_key: String,
+    /// The frequency the warehouse's daily totals are summed into.
+    frequency: Frequency,
 }
 
 /// The fields every forecast request has.
 #[derive(Debug, Clone, Copy)]
 struct Asked<'a> {
+    horizon: i32,
     horizon_days: i32,
     history_days: i32,
     levels: &'a [f64],
     idempotency_key: &'a str,
+    frequency: i32,
 }
 
 impl<'a> From<&'a ForecastRevenueRequest> for Asked<'a> {
     fn from(request: &'a ForecastRevenueRequest) -> Self {
         Self {
+            horizon: request.horizon,
             horizon_days: request.horizon_days,
             history_days: request.history_days,
             levels: &request.levels,
             idempotency_key: &request.idempotency_key,
+            frequency: request.frequency,
         }
     }
 }
@@ -88,24 +124,61 @@ impl<'a> From<&'a ForecastRevenueRequest> for Asked<'a> {
 impl<'a> From<&'a ForecastSeriesRequest> for Asked<'a> {
     fn from(request: &'a ForecastSeriesRequest) -> Self {
         Self {
+            horizon: request.horizon,
             horizon_days: request.horizon_days,
             history_days: request.history_days,
             levels: &request.levels,
             idempotency_key: &request.idempotency_key,
+            frequency: request.frequency,
         }
     }
 }
 
-fn check(request: Asked<'_>) -> Result<Checked, Status> {
-    if !(1..=MAX_HORIZON).contains(&request.horizon_days) {
-        return Err(Status::invalid_argument(format!(
-            "horizon_days must be between 1 and {MAX_HORIZON}, got {}",
-            request.horizon_days
-        )));
+/// Reads a frequency sent as a proto enum; None when unspecified.
+fn frequency_of(value: i32, field: &str) -> Result<Option<Frequency>, Status> {
+    match api::Frequency::try_from(value) {
+        Ok(api::Frequency::Unspecified) => Ok(None),
+        Ok(api::Frequency::Daily) => Ok(Some(Frequency::Daily)),
+        Ok(api::Frequency::Weekly) => Ok(Some(Frequency::Weekly)),
+        Ok(api::Frequency::Monthly) => Ok(Some(Frequency::Monthly)),
+        Ok(api::Frequency::Quarterly) => Ok(Some(Frequency::Quarterly)),
+        Ok(api::Frequency::Yearly) => Ok(Some(Frequency::Yearly)),
+        Err(_) => Err(Status::invalid_argument(format!(
+            "{field} {value} is not a known frequency"
+        ))),
     }
+}
+
+/// Returns the proto enum of `frequency`.
+fn frequency_message(frequency: Frequency) -> api::Frequency {
+    match frequency {
+        Frequency::Daily => api::Frequency::Daily,
+        Frequency::Weekly => api::Frequency::Weekly,
+        Frequency::Monthly => api::Frequency::Monthly,
+        Frequency::Quarterly => api::Frequency::Quarterly,
+        Frequency::Yearly => api::Frequency::Yearly,
+    }
+}
+
+fn check(request: Asked<'_>) -> Result<Checked, Status> {
+    let most = Frequency::Daily.max_horizon() as i32;
+    let horizon = match (request.horizon, request.horizon_days) {
+        (0, days) if (1..=MAX_HORIZON_DAYS).contains(&days) => Horizon::Days(days as usize),
+        (0, days) => {
+            return Err(Status::invalid_argument(format!(
+                "horizon_days must be between 1 and {MAX_HORIZON_DAYS} when horizon is 0, got {days}"
+            )));
+        }
+        (periods, _) if (1..=most).contains(&periods) => Horizon::Periods(periods as usize),
+        (periods, _) => {
+            return Err(Status::invalid_argument(format!(
+                "horizon must be between 1 and {most}, got {periods}"
+            )));
+        }
+    };
     let history_days = match request.history_days {
         0 => DEFAULT_HISTORY,
-        days if (MIN_HISTORY as i32..=MAX_HISTORY).contains(&days) => days,
+        days if (MIN_HISTORY..=MAX_HISTORY).contains(&days) => days,
         days => {
             return Err(Status::invalid_argument(format!(
                 "history_days must be between {MIN_HISTORY} and {MAX_HISTORY}, got {days}"
@@ -135,12 +208,45 @@ fn check(request: Asked<'_>) -> Result<Checked, Status> {
         "" => uuid::Uuid::new_v4().to_string(),
         key => key.to_owned(),
     };
+    let frequency = frequency_of(request.frequency, "frequency")?.unwrap_or(Frequency::Daily);
     Ok(Checked {
-        horizon: request.horizon_days as usize,
+        horizon,
         history_days,
         levels,
         idempotency_key,
+        frequency,
     })
+}
+
+/// Checks the inline series of `request`, which must leave the request's
+/// own frequency (that of the warehouse's series) unset.
+fn asked_inline(
+    request: &ForecastSeriesRequest,
+    inline: &api::InlineSeries,
+) -> Result<Series, Status> {
+    if request.frequency != 0 {
+        return Err(Status::invalid_argument(
+            "frequency applies to a stock item or customer; set inline.frequency for an inline series",
+        ));
+    }
+    inline_series(inline)
+}
+
+/// Checks an inline series and puts it on its calendar.
+fn inline_series(inline: &api::InlineSeries) -> Result<Series, Status> {
+    let frequency = frequency_of(inline.frequency, "inline.frequency")?;
+    let missing = match api::MissingValues::try_from(inline.missing_values) {
+        Ok(api::MissingValues::Unspecified | api::MissingValues::Refuse) => Missing::Refuse,
+        Ok(api::MissingValues::Interpolate) => Missing::Interpolate,
+        Err(_) => {
+            return Err(Status::invalid_argument(format!(
+                "inline.missing_values {} is not known",
+                inline.missing_values
+            )));
+        }
+    };
+    series::inline(&inline.points, frequency, missing)
+        .map_err(|error| Status::invalid_argument(error.to_string()))
 }
 
 #[tonic::async_trait]
@@ -171,11 +277,9 @@ impl ForecasterService for Forecaster {
     ) -> Result<Response<ForecastRevenueResponse>, Status> {
         let capability = capability_of(&request)?;
         let checked = check(request.get_ref().into())?;
-        let history = self
-            .history(&capability, checked.history_days, None)
-            .await?;
+        let history = self.history(&capability, &checked, None).await?;
         let forecast = self
-            .forecast_daily(&capability, checked, history, "total revenue".into())
+            .forecast_run(&capability, checked, history, "total revenue".into())
             .await?;
         Ok(Response::new(ForecastRevenueResponse {
             forecast: Some(forecast),
@@ -190,25 +294,17 @@ impl ForecasterService for Forecaster {
         let checked = check(request.get_ref().into())?;
         let (history, label) = match &request.get_ref().series {
             Some(forecast_series_request::Series::StockItemId(id)) => (
-                self.history(
-                    &capability,
-                    checked.history_days,
-                    Some(Subject::StockItemId(*id)),
-                )
-                .await?,
+                self.history(&capability, &checked, Some(Subject::StockItemId(*id)))
+                    .await?,
                 format!("stock item {id}"),
             ),
             Some(forecast_series_request::Series::CustomerId(id)) => (
-                self.history(
-                    &capability,
-                    checked.history_days,
-                    Some(Subject::CustomerId(*id)),
-                )
-                .await?,
+                self.history(&capability, &checked, Some(Subject::CustomerId(*id)))
+                    .await?,
                 format!("customer {id}"),
             ),
             Some(forecast_series_request::Series::Inline(inline)) => {
-                let series = series::daily(&inline.points).map_err(Status::invalid_argument)?;
+                let series = asked_inline(request.get_ref(), inline)?;
                 let label = format!("inline series of {} points", inline.points.len());
                 (series, label)
             }
@@ -219,7 +315,7 @@ impl ForecasterService for Forecaster {
             }
         };
         let forecast = self
-            .forecast_daily(&capability, checked, history, label)
+            .forecast_run(&capability, checked, history, label)
             .await?;
         Ok(Response::new(ForecastSeriesResponse {
             forecast: Some(forecast),
@@ -229,15 +325,15 @@ impl ForecasterService for Forecaster {
 
 impl Forecaster {
     /// Fetches `history_days` of daily revenue (of `subject`, or the whole
-    /// warehouse) on the caller's behalf.
+    /// warehouse) on the caller's behalf, summed into the asked frequency.
     async fn history(
         &self,
         capability: &Capability,
-        history_days: i32,
+        checked: &Checked,
         subject: Option<Subject>,
-    ) -> Result<series::DailySeries, Status> {
+    ) -> Result<Series, Status> {
         let request = GetDailySalesRequest {
-            days_back: history_days,
+            days_back: checked.history_days,
             subject,
         };
         let days = self
@@ -251,27 +347,37 @@ impl Forecaster {
             .first()
             .and_then(|day| NaiveDate::parse_from_str(&day.date, "%Y-%m-%d").ok())
             .ok_or_else(|| Status::failed_precondition("the warehouse has no sales history"))?;
-        Ok(series::DailySeries {
-            first_day,
-            values: days.iter().map(|day| day.revenue).collect(),
-            filled: 0,
+        let values: Vec<f64> = days.iter().map(|day| day.revenue).collect();
+        series::totals(first_day, &values, checked.frequency).ok_or_else(|| {
+            Status::failed_precondition(format!(
+                "{} days of history hold no whole {}; ask for more history_days",
+                values.len(),
+                checked.frequency.steps()
+            ))
         })
     }
 
     /// Chooses a model for `history`, forecasts, records the run and answers.
-    async fn forecast_daily(
+    async fn forecast_run(
         &self,
         capability: &Capability,
         checked: Checked,
-        history: series::DailySeries,
+        history: Series,
         label: String,
     ) -> Result<Forecast, Status> {
-        let last_day = history.first_day + Duration::days(history.values.len() as i64 - 1);
+        let frequency = history.calendar.frequency;
+        let horizon = checked.horizon.steps(frequency)?;
         let history_points = history.values.len() as i32;
-        let (horizon, levels) = (checked.horizon, checked.levels.clone());
-        let values = history.values;
+        let levels = checked.levels.clone();
+        let (values, observed) = (history.values.clone(), history.observed.clone());
         let choice = tokio::task::spawn_blocking(move || {
-            model::choose_and_forecast(&values, horizon, &levels)
+            model::choose_and_forecast(Problem {
+                history: &values,
+                observed: &observed,
+                frequency,
+                horizon,
+                levels: &levels,
+            })
         })
         .await
         .map_err(|error| {
@@ -280,47 +386,39 @@ impl Forecaster {
         })?
         .map_err(model_status)?;
         let fitted = &choice.forecast;
-        let points: Vec<ForecastPoint> = (0..horizon)
-            .map(|step| ForecastPoint {
-                date: (last_day + Duration::days(step as i64 + 1))
-                    .format("%Y-%m-%d")
-                    .to_string(),
-                value: fitted.points[step],
-                intervals: fitted
-                    .intervals
-                    .iter()
-                    .map(|i| PredictionInterval {
-                        level: i.level,
-                        lower: i.lower[step],
-                        upper: i.upper[step],
-                    })
-                    .collect(),
-            })
-            .collect();
+        let points = dated_points(&history, fitted)?;
+        let mut notes = history.notes.clone();
+        for (level, factor) in &choice.calibration {
+            if (factor - 1.0).abs() > 0.05 {
+                notes.push(format!(
+                    "{}% intervals scaled by {factor:.2} to cover as the backtests showed",
+                    level * 100.0
+                ));
+            }
+        }
+        let horizon_days = history
+            .date_after_last(horizon)
+            .zip(history.date_after_last(0))
+            .map_or(0, |(end, last)| (end - last).num_days() as i32);
         let mut forecast = Forecast {
             run_id: String::new(),
             model: fitted.model.clone(),
             history_points,
             points,
             model_parameters: fitted.parameters.clone(),
-            seasonal_periods: choice.periods.iter().map(|p| *p as i32).collect(),
+            seasonal_periods: choice.seasons.all().iter().map(|p| *p as i32).collect(),
             accuracy: Some(score_message(&choice.chosen)),
             candidates: choice.scores.iter().map(score_message).collect(),
             series: label,
-            notes: if history.filled > 0 {
-                vec![format!(
-                    "{} missing days were filled by linear interpolation",
-                    history.filled
-                )]
-            } else {
-                Vec::new()
-            },
+            notes,
+            frequency: frequency_message(frequency).into(),
+            horizon: horizon as i32,
         };
         let run = ForecastRun {
             idempotency_key: checked.idempotency_key,
             principal: capability.principal().unwrap_or_default(),
             model: forecast.model.clone(),
-            horizon_days: horizon as i32,
+            horizon_days,
             history_points,
             trace_id: current_trace().trace_id,
             points: forecast
@@ -354,6 +452,34 @@ impl Forecaster {
     }
 }
 
+/// Returns the forecast's points, each dated by its period on the history's
+/// calendar (the first of the month after a series of firsts, and so on).
+fn dated_points(
+    history: &Series,
+    fitted: &model::SeriesForecast,
+) -> Result<Vec<ForecastPoint>, Status> {
+    (0..fitted.points.len())
+        .map(|step| {
+            let date = history.date_after_last(step + 1).ok_or_else(|| {
+                Status::invalid_argument("the forecast would run past the last representable date")
+            })?;
+            Ok(ForecastPoint {
+                date: date.format("%Y-%m-%d").to_string(),
+                value: fitted.points[step],
+                intervals: fitted
+                    .intervals
+                    .iter()
+                    .map(|i| PredictionInterval {
+                        level: i.level,
+                        lower: i.lower[step],
+                        upper: i.upper[step],
+                    })
+                    .collect(),
+            })
+        })
+        .collect()
+}
+
 fn score_message(score: &model::ModelScore) -> ModelScore {
     ModelScore {
         model: score.model.clone(),
@@ -382,37 +508,4 @@ fn model_status(error: ModelError) -> Status {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn request(horizon_days: i32, history_days: i32, levels: Vec<f64>) -> ForecastRevenueRequest {
-        ForecastRevenueRequest {
-            horizon_days,
-            history_days,
-            levels,
-            idempotency_key: String::new(),
-        }
-    }
-
-    #[test]
-    fn requests_outside_the_limits_are_invalid_arguments() {
-        for bad in [
-            request(0, 0, vec![]),
-            request(366, 0, vec![]),
-            request(30, 10, vec![]),
-            request(30, 4000, vec![]),
-            request(30, 0, vec![1.0]),
-            request(30, 0, vec![f64::NAN]),
-            request(30, 0, vec![0.5; 6]),
-        ] {
-            let status = check((&bad).into()).expect_err("refused");
-            assert_eq!(status.code(), tonic::Code::InvalidArgument, "{bad:?}");
-        }
-        let ok = check((&request(30, 0, vec![])).into()).expect("accepted");
-        assert_eq!(
-            (ok.horizon, ok.history_days, ok.levels),
-            (30, 1095, vec![0.8, 0.95])
-        );
-        assert!(!ok.idempotency_key.is_empty());
-    }
-}
+mod tests;

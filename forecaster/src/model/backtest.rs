@@ -1,19 +1,20 @@
 //! Rolling-origin backtests: each candidate forecasts from several past
-//! origins, its errors against what then happened are scored, and the one
-//! with the lowest MASE forecasts the future.
+//! origins, its errors against the observed values that followed are scored,
+//! and the one with the lowest MASE forecasts the future, its intervals
+//! calibrated on its own backtest errors.
 
 use super::{
-    Candidate, MIN_HISTORY, ModelError, SeriesForecast, check_input,
+    Candidate, ModelError, Problem, SeriesForecast, calibrate, check_input, combine,
     metrics::{Tally, mase_scale},
-    seasonality,
+    seasonality::{self, Seasons},
 };
+use crate::calendar::Frequency;
 
 /// How many past origins each candidate is tested from.
 const ORIGINS: usize = 3;
-/// Backtest windows are as long as the horizon, up to four weeks.
-const MAX_BACKTEST_HORIZON: usize = 28;
-/// The most days the backtests hold out: every origin's window.
-pub(crate) const BACKTEST_SPAN: usize = ORIGINS * MAX_BACKTEST_HORIZON;
+/// How many origins the chosen model's intervals are calibrated from: the
+/// selection's and as many again further back, where the history allows.
+const CALIBRATION_ORIGINS: usize = 6;
 
 /// How one model did in the backtests.
 #[derive(Clone, Debug, PartialEq)]
@@ -23,7 +24,7 @@ pub struct ModelScore {
     pub smape: f64,
     /// None when every actual was zero.
     pub mape: Option<f64>,
-    /// Per level, the fraction of actuals inside the interval.
+    /// Per level, the fraction of observed actuals inside the interval.
     pub coverage: Vec<(f64, f64)>,
 }
 
@@ -31,159 +32,213 @@ pub struct ModelScore {
 #[derive(Clone, Debug)]
 pub struct Choice {
     pub forecast: SeriesForecast,
-    /// The seasonal periods found in the series.
-    pub periods: Vec<usize>,
-    /// The chosen model's backtest score.
+    /// The seasons of the series.
+    pub seasons: Seasons,
+    /// The chosen model's backtest score; its coverage is that of the
+    /// calibrated intervals, each origin calibrated on the others.
     pub chosen: ModelScore,
-    /// Every candidate that could be fitted, best first.
+    /// Per level, the factor the model's interval half widths were scaled by.
+    pub calibration: Vec<(f64, f64)>,
+    /// Every candidate that could be fitted, best first, with the coverage
+    /// of its own intervals.
     pub scores: Vec<ModelScore>,
 }
 
-/// Chooses a model by backtest and forecasts `horizon` steps with it.
-pub fn choose_and_forecast(
-    history: &[f64],
-    horizon: usize,
-    levels: &[f64],
-) -> Result<Choice, ModelError> {
-    check_input(history, levels)?;
-    let periods = seasonality::detect(history);
-    let window = horizon.clamp(1, MAX_BACKTEST_HORIZON);
-    let origins: Vec<usize> = (1..=ORIGINS)
-        .map(|k| history.len().saturating_sub(k * window))
-        .filter(|origin| *origin >= MIN_HISTORY)
-        .collect();
-    if origins.is_empty() {
-        return Err(ModelError::TooShort(history.len()));
+/// Returns the fewest points a model is fitted on, for a frequency: four
+/// weeks of days, half a year of weeks, two years of months, three of
+/// quarters, ten years.
+fn min_fit(frequency: Frequency) -> usize {
+    match frequency {
+        Frequency::Daily => 28,
+        Frequency::Weekly => 26,
+        Frequency::Monthly => 24,
+        Frequency::Quarterly => 12,
+        Frequency::Yearly => 10,
     }
-    let scale_period = periods.first().copied().unwrap_or(1);
+}
 
-    let mut scores: Vec<(ModelScore, Candidate)> = Candidate::all(&periods, history.len())
-        .into_iter()
-        .filter_map(|candidate| {
-            score(&candidate, history, &origins, window, levels, scale_period)
-                .map(|s| (s, candidate))
+/// Returns the length of each backtest window: the horizon, up to four weeks
+/// of days or the literature's horizon for the frequency.
+fn window(frequency: Frequency, horizon: usize) -> usize {
+    let cap = match frequency {
+        Frequency::Daily => 28,
+        other => other.usual_horizon(),
+    };
+    horizon.clamp(1, cap)
+}
+
+/// Returns the fewest points a forecast of `horizon` steps needs: those a
+/// model is fitted on and one backtest window.
+pub fn minimum_history(frequency: Frequency, horizon: usize) -> usize {
+    min_fit(frequency) + window(frequency, horizon)
+}
+
+/// Chooses a model by backtest and forecasts the problem's horizon with it.
+pub fn choose_and_forecast(problem: Problem<'_>) -> Result<Choice, ModelError> {
+    check_input(&problem)?;
+    let Problem {
+        history,
+        observed,
+        frequency,
+        horizon,
+        levels,
+    } = problem;
+    let n = history.len();
+    let (fit, window) = (min_fit(frequency), window(frequency, horizon));
+    if n < fit + window {
+        return Err(ModelError::TooShort {
+            points: n,
+            horizon,
+            needed: fit + window,
+            fit,
+            window,
+            steps: frequency.steps(),
+        });
+    }
+    // Origins half a window apart: three windows from fewer points.
+    let step = (window / 2).max(1);
+    let origins: Vec<usize> = (0..ORIGINS)
+        .filter_map(|k| n.checked_sub(window + k * step))
+        .filter(|origin| *origin >= fit)
+        .collect();
+    let seasons = seasonality::detect(history, frequency);
+    let scale_period = seasons.primary;
+    let candidates = Candidate::all(&seasons);
+
+    // Every candidate's forecast from every origin; None where it failed.
+    let mut runs: Vec<(Candidate, Option<Vec<SeriesForecast>>)> = Vec::new();
+    for candidate in candidates {
+        // A combination is of the members the backtest could fit, if two are left.
+        let candidate = match candidate {
+            Candidate::Combination { members } => Candidate::Combination {
+                members: members
+                    .into_iter()
+                    .filter(|m| runs.iter().any(|(c, r)| c == m && r.is_some()))
+                    .collect(),
+            },
+            single => single,
+        };
+        let forecasts = match &candidate {
+            Candidate::Combination { members } if members.len() < 2 => None,
+            Candidate::Combination { members } => members
+                .iter()
+                .map(|m| runs.iter().find(|(c, _)| c == m)?.1.clone())
+                .collect::<Option<Vec<_>>>()
+                .map(|member_runs| {
+                    (0..origins.len())
+                        .map(|o| {
+                            let at: Vec<SeriesForecast> =
+                                member_runs.iter().map(|r| r[o].clone()).collect();
+                            combine::mean(&at, candidate.name())
+                        })
+                        .collect()
+                }),
+            single => origins
+                .iter()
+                .map(|&origin| single.forecast(&history[..origin], window, levels))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|error| {
+                    tracing::debug!(model = %single.name(), %error, "candidate left out of the backtest");
+                })
+                .ok(),
+        };
+        runs.push((candidate, forecasts));
+    }
+
+    let mut scored: Vec<(ModelScore, &Candidate, &[SeriesForecast])> = runs
+        .iter()
+        .filter_map(|(candidate, forecasts)| {
+            let forecasts = forecasts.as_deref()?;
+            let mut tally = Tally::default();
+            for (origin, forecast) in origins.iter().zip(forecasts) {
+                let intervals: Vec<(f64, &[f64], &[f64])> = forecast
+                    .intervals
+                    .iter()
+                    .map(|i| (i.level, i.lower.as_slice(), i.upper.as_slice()))
+                    .collect();
+                tally.add(
+                    &history[*origin..*origin + window],
+                    &observed[*origin..*origin + window],
+                    &forecast.points,
+                    &intervals,
+                    mase_scale(&history[..*origin], scale_period),
+                );
+            }
+            let mase = tally.mase();
+            (tally.points() > 0 && mase.is_finite()).then(|| {
+                (
+                    ModelScore {
+                        model: candidate.name(),
+                        mase,
+                        smape: tally.smape(),
+                        mape: tally.mape(),
+                        coverage: tally.coverage(),
+                    },
+                    candidate,
+                    forecasts,
+                )
+            })
         })
         .collect();
     // Lowest MASE first; the candidates' order (simplest first) breaks ties.
-    scores.sort_by(|a, b| a.0.mase.total_cmp(&b.0.mase));
-    let (chosen, candidate) = scores
+    scored.sort_by(|a, b| a.0.mase.total_cmp(&b.0.mase));
+    let (chosen, candidate, backtests) = scored
         .first()
         .cloned()
         .ok_or_else(|| ModelError::Fit("no model could be fitted".into()))?;
-    let forecast = candidate.forecast(history, horizon, levels)?;
+    let mut forecast = candidate.forecast(history, horizon, levels)?;
+    let mut calibration_origins = origins.clone();
+    let mut calibration_runs = backtests.to_vec();
+    for k in ORIGINS..CALIBRATION_ORIGINS {
+        let Some(origin) = n.checked_sub(window + k * step).filter(|o| *o >= fit) else {
+            break;
+        };
+        let Ok(run) = candidate.forecast(&history[..origin], window, levels) else {
+            break;
+        };
+        calibration_origins.push(origin);
+        calibration_runs.push(run);
+    }
+    let windows = windows_of(
+        history,
+        observed,
+        &calibration_origins,
+        window,
+        &calibration_runs,
+    );
+    let factors = calibrate::factors(&windows, levels);
+    calibrate::apply(&mut forecast, &factors);
+    let chosen = ModelScore {
+        coverage: calibrate::held_out_coverage(&windows, levels),
+        ..chosen
+    };
     Ok(Choice {
         forecast,
-        periods,
+        seasons,
         chosen,
-        scores: scores.into_iter().map(|(score, _)| score).collect(),
+        calibration: levels.iter().copied().zip(factors).collect(),
+        scores: scored.into_iter().map(|(score, _, _)| score).collect(),
     })
 }
 
-/// Scores `candidate` from every origin; None when it cannot be fitted there
-/// (a yearly season needs two years before the origin, say).
-fn score(
-    candidate: &Candidate,
-    history: &[f64],
+/// Returns each origin's window of actuals beside its forecast.
+fn windows_of<'a>(
+    history: &'a [f64],
+    observed: &'a [bool],
     origins: &[usize],
     window: usize,
-    levels: &[f64],
-    scale_period: usize,
-) -> Option<ModelScore> {
-    let mut tally = Tally::default();
-    for &origin in origins {
-        let train = &history[..origin];
-        let actual = &history[origin..origin + window];
-        let forecast = match candidate.forecast(train, window, levels) {
-            Ok(forecast) => forecast,
-            Err(error) => {
-                tracing::debug!(model = %candidate.name(), %error, "candidate left out of the backtest");
-                return None;
-            }
-        };
-        let intervals: Vec<(f64, &[f64], &[f64])> = forecast
-            .intervals
-            .iter()
-            .map(|i| (i.level, i.lower.as_slice(), i.upper.as_slice()))
-            .collect();
-        tally.add(
-            actual,
-            &forecast.points,
-            &intervals,
-            mase_scale(train, scale_period),
-        );
-    }
-    let mase = tally.mase();
-    mase.is_finite().then(|| ModelScore {
-        model: candidate.name(),
-        mase,
-        smape: tally.smape(),
-        mape: tally.mape(),
-        coverage: tally.coverage(),
-    })
+    forecasts: &'a [SeriesForecast],
+) -> Vec<calibrate::Window<'a>> {
+    origins
+        .iter()
+        .zip(forecasts)
+        .map(|(origin, forecast)| calibrate::Window {
+            actual: &history[*origin..*origin + window],
+            observed: &observed[*origin..*origin + window],
+            forecast,
+        })
+        .collect()
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A weekly pattern on a rising trend, with a little deterministic wobble.
-    fn weekly_series(days: usize) -> Vec<f64> {
-        let pattern = [100.0, 110.0, 105.0, 100.0, 120.0, 60.0, 40.0];
-        (0..days)
-            .map(|d| pattern[d % 7] + 0.2 * d as f64 + ((d * 37 % 11) as f64 - 5.0))
-            .collect()
-    }
-
-    #[test]
-    fn the_choice_beats_or_matches_the_baseline_and_reports_every_score() -> Result<(), ModelError>
-    {
-        let choice = choose_and_forecast(&weekly_series(280), 14, &[0.8, 0.95])?;
-        assert_eq!(choice.periods.first(), Some(&7));
-        assert_eq!(choice.forecast.points.len(), 14);
-        assert_eq!(choice.forecast.model, choice.chosen.model);
-        let baseline = choice
-            .scores
-            .iter()
-            .find(|s| s.model == "SeasonalNaive(7)")
-            .ok_or(ModelError::Fit("no baseline".into()))?;
-        assert!(choice.chosen.mase <= baseline.mase);
-        assert!(choice.scores.len() >= 3, "{:?}", choice.scores);
-        assert!(
-            choice.scores.windows(2).all(|w| w[0].mase <= w[1].mase),
-            "best first"
-        );
-        for (level, coverage) in &choice.chosen.coverage {
-            assert!((0.0..=1.0).contains(coverage), "{level}: {coverage}");
-        }
-        let (narrow, wide) = (&choice.forecast.intervals[0], &choice.forecast.intervals[1]);
-        for step in 0..14 {
-            assert!(
-                wide.lower[step] <= narrow.lower[step] && narrow.upper[step] <= wide.upper[step]
-            );
-        }
-        Ok(())
-    }
-
-    #[test]
-    fn bad_series_are_refused_with_reasons() {
-        assert!(matches!(
-            choose_and_forecast(&weekly_series(10), 5, &[]),
-            Err(ModelError::TooShort(10))
-        ));
-        let mut holes = weekly_series(60);
-        holes[3] = f64::NAN;
-        assert!(matches!(
-            choose_and_forecast(&holes, 5, &[]),
-            Err(ModelError::NotFinite(3))
-        ));
-        assert!(matches!(
-            choose_and_forecast(&weekly_series(60), 5, &[1.5]),
-            Err(ModelError::BadLevel(_))
-        ));
-        // Too short to backtest the horizon from even one origin.
-        assert!(matches!(
-            choose_and_forecast(&weekly_series(40), 20, &[]),
-            Err(ModelError::TooShort(40))
-        ));
-    }
-}
+mod tests;

@@ -1,11 +1,8 @@
-//! The models a forecast chooses among. All but the baseline come from augurs.
+//! The models a forecast chooses among.
 
 use augurs::{Fit, Predict, ets::AutoETS, mstl::MSTLModel};
 
-use super::ModelError;
-
-/// Days in a year, as the yearly season.
-const YEAR: usize = 365;
+use super::{ModelError, Seasons, arima, combine, ets, theta};
 
 /// A prediction interval at one level, per step.
 #[derive(Clone, Debug, PartialEq)]
@@ -18,67 +15,94 @@ pub struct Interval {
 /// A forecast of `horizon` steps by one model.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SeriesForecast {
-    /// The model, e.g. `MSTL(7,365)+AutoETS`.
+    /// The model, e.g. `AutoETS(12)`.
     pub model: String,
-    /// The fitted structure, e.g. `ETS(A,Ad,N)`.
+    /// The fitted structure, e.g. `ETS(M,Ad,M)`.
     pub parameters: String,
     pub points: Vec<f64>,
     pub intervals: Vec<Interval>,
 }
 
-/// A model that can be fitted to a daily series.
+/// A model that can be fitted to a series.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Candidate {
-    /// Each day forecast as the same day one season earlier: the baseline.
+    /// Each step forecast as the same step one season earlier: the baseline.
     SeasonalNaive { period: usize },
-    /// Exponential smoothing with an automatically chosen trend, no season.
-    TrendEts,
-    /// Seasonal-trend decomposition for each period, AutoETS on the trend.
-    Mstl { periods: Vec<usize> },
-    /// The Theta method on the seasonally adjusted series.
+    /// Exponential smoothing (error, trend, damping and season) chosen by AICc.
+    Ets { period: usize },
+    /// The Theta method on the seasonally adjusted series; `period` 1 when
+    /// the data does not confirm a season.
     Theta { period: usize },
+    /// The best of the Theta family (standard or optimised θ, static or
+    /// dynamic) on the seasonally adjusted series.
+    AutoTheta { period: usize },
+    /// A seasonal ARIMA, differences by test and orders stepwise by AICc.
+    Arima { period: usize },
+    /// Seasonal-trend decomposition for each period, AutoETS on the trend:
+    /// for seasons too long for ETS, or several of them.
+    Mstl { periods: Vec<usize> },
+    /// The mean of the members' forecasts.
+    Combination { members: Vec<Candidate> },
 }
 
 impl Candidate {
-    /// Returns the candidates for a series of `history_len` days with these
-    /// seasonal periods. A yearly season is offered to MSTL whenever the
-    /// history holds two full years before every backtest origin: the
-    /// periodogram's power-of-two bins cannot report 365 itself, so the
-    /// backtest decides whether the year matters.
-    pub fn all(periods: &[usize], history_len: usize) -> Vec<Self> {
-        let primary = periods.first().copied().unwrap_or(1);
-        let mut candidates = vec![Self::SeasonalNaive { period: primary }, Self::TrendEts];
-        if !periods.is_empty() {
-            candidates.push(Self::Mstl {
-                periods: periods.to_vec(),
-            });
+    /// Returns the candidates for a series with these seasons, the
+    /// combination of the statistical models last.
+    pub fn all(seasons: &Seasons) -> Vec<Self> {
+        let primary = seasons.primary;
+        let mut candidates = vec![Self::SeasonalNaive { period: primary }];
+        let mut members = vec![
+            Self::Ets {
+                period: if primary <= ets::MAX_SEASON {
+                    primary
+                } else {
+                    1
+                },
+            },
+            Self::AutoTheta {
+                period: if seasons.confirmed { primary } else { 1 },
+            },
+            Self::Arima {
+                period: if primary <= ets::MAX_SEASON {
+                    primary
+                } else {
+                    1
+                },
+            },
+        ];
+        let long: Vec<usize> = seasons.all().into_iter().filter(|p| *p > 1).collect();
+        if long.len() > 1 || long.iter().any(|p| *p > ets::MAX_SEASON) {
+            members.push(Self::Mstl { periods: long });
         }
-        let yearly_room = 2 * YEAR + super::backtest::BACKTEST_SPAN;
-        if history_len >= yearly_room && !periods.iter().any(|p| p.abs_diff(YEAR) <= 7) {
-            let mut with_year: Vec<usize> =
-                periods.iter().copied().filter(|p| *p < YEAR / 2).collect();
-            with_year.push(YEAR);
-            candidates.push(Self::Mstl { periods: with_year });
-        }
-        candidates.push(Self::Theta { period: primary });
+        candidates.extend(members.iter().cloned());
+        candidates.push(Self::Combination { members });
         candidates
     }
 
+    /// Returns the model's name, e.g. `AutoETS(12)`.
     pub fn name(&self) -> String {
+        let list = |periods: &[usize]| {
+            periods
+                .iter()
+                .map(usize::to_string)
+                .collect::<Vec<_>>()
+                .join(",")
+        };
         match self {
             Self::SeasonalNaive { period } => format!("SeasonalNaive({period})"),
-            Self::TrendEts => "AutoETS".into(),
-            Self::Mstl { periods } => {
-                format!(
-                    "MSTL({})+AutoETS",
-                    periods
-                        .iter()
-                        .map(usize::to_string)
-                        .collect::<Vec<_>>()
-                        .join(",")
-                )
-            }
+            Self::Ets { period } => format!("AutoETS({period})"),
             Self::Theta { period } => format!("Theta({period})"),
+            Self::AutoTheta { period } => format!("AutoTheta({period})"),
+            Self::Arima { period } => format!("AutoARIMA({period})"),
+            Self::Mstl { periods } => format!("MSTL({})+AutoETS", list(periods)),
+            Self::Combination { members } => format!(
+                "Combination({})",
+                members
+                    .iter()
+                    .map(Self::name)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
         }
     }
 
@@ -90,7 +114,6 @@ impl Candidate {
         horizon: usize,
         levels: &[f64],
     ) -> Result<SeriesForecast, ModelError> {
-        let fit = |e: augurs::ets::Error| ModelError::Fit(e.to_string());
         match self {
             Self::SeasonalNaive { period } => Ok(seasonal_naive(
                 history,
@@ -99,18 +122,40 @@ impl Candidate {
                 levels,
                 self.name(),
             )),
-            Self::TrendEts => {
-                let fitted = AutoETS::non_seasonal().fit(history).map_err(fit)?;
-                let parameters = fitted.model().model_type().to_string();
-                predict(&fitted, horizon, levels, self.name(), parameters)
+            Self::Ets { period } => {
+                let fitted = ets::auto(history, *period)
+                    .ok_or_else(|| ModelError::Fit("no ETS model could be fitted".into()))?;
+                let points = fitted.points(horizon);
+                let intervals = fitted.intervals(&points, levels);
+                Ok(SeriesForecast {
+                    model: self.name(),
+                    parameters: fitted.spec.name(),
+                    points,
+                    intervals,
+                })
             }
-            Self::Theta { period } => Ok(super::theta::forecast(
+            Self::Theta { period } => Ok(theta::forecast(
                 history,
                 *period,
                 horizon,
                 levels,
                 self.name(),
             )),
+            Self::AutoTheta { period } => {
+                theta::auto_forecast(history, *period, horizon, levels, self.name())
+                    .ok_or_else(|| ModelError::Fit("no Theta model could be fitted".into()))
+            }
+            Self::Arima { period } => {
+                let fitted = arima::auto(history, *period)
+                    .ok_or_else(|| ModelError::Fit("no ARIMA model could be fitted".into()))?;
+                let (points, intervals) = fitted.forecast(horizon, levels);
+                Ok(SeriesForecast {
+                    model: self.name(),
+                    parameters: fitted.order.name(),
+                    points,
+                    intervals,
+                })
+            }
             Self::Mstl { periods } => {
                 let fitted =
                     MSTLModel::new(periods.clone(), AutoETS::non_seasonal().into_trend_model())
@@ -123,6 +168,13 @@ impl Candidate {
                     self.name(),
                     "AutoETS trend".into(),
                 )
+            }
+            Self::Combination { members } => {
+                let forecasts = members
+                    .iter()
+                    .map(|m| m.forecast(history, horizon, levels))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(combine::mean(&forecasts, self.name()))
             }
         }
     }
@@ -161,7 +213,7 @@ where
     })
 }
 
-/// The same day one season earlier, with intervals from the spread of
+/// The same step one season earlier, with intervals from the spread of
 /// seasonal differences, widening with each season ahead.
 fn seasonal_naive(
     history: &[f64],
@@ -210,7 +262,7 @@ fn seasonal_naive(
 }
 
 /// The standard normal quantile, from the crate augurs itself uses.
-fn normal_quantile(p: f64) -> f64 {
+pub(crate) fn normal_quantile(p: f64) -> f64 {
     distrs::Normal::ppf(p, 0.0, 1.0)
 }
 
@@ -240,5 +292,39 @@ mod tests {
         );
         // A perfectly periodic series has no spread.
         assert_eq!(forecast.intervals[0].lower, forecast.points);
+    }
+
+    #[test]
+    fn candidates_follow_the_seasons() {
+        let monthly = Seasons {
+            primary: 12,
+            confirmed: true,
+            extra: vec![],
+        };
+        let names: Vec<String> = Candidate::all(&monthly)
+            .iter()
+            .map(Candidate::name)
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "SeasonalNaive(12)",
+                "AutoETS(12)",
+                "AutoTheta(12)",
+                "AutoARIMA(12)",
+                "Combination(AutoETS(12), AutoTheta(12), AutoARIMA(12))"
+            ]
+        );
+        let weekly = Seasons {
+            primary: 52,
+            confirmed: true,
+            extra: vec![],
+        };
+        let names: Vec<String> = Candidate::all(&weekly)
+            .iter()
+            .map(Candidate::name)
+            .collect();
+        assert!(names.contains(&"AutoETS(1)".to_owned()), "{names:?}");
+        assert!(names.contains(&"MSTL(52)+AutoETS".to_owned()), "{names:?}");
     }
 }

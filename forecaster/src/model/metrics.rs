@@ -16,16 +16,24 @@ pub(crate) struct Tally {
 
 impl Tally {
     /// Adds one backtest window: `actual` against `predicted`, with the
-    /// `intervals` (level, lower, upper) and the MASE `scale` of its training data.
+    /// `intervals` (level, lower, upper) and the MASE `scale` of its training
+    /// data. Only the actuals `observed` says were sent are scored.
     pub(crate) fn add(
         &mut self,
         actual: &[f64],
+        observed: &[bool],
         predicted: &[f64],
         intervals: &[(f64, &[f64], &[f64])],
         scale: f64,
     ) {
+        let scored: Vec<usize> = (0..actual.len().min(predicted.len()))
+            .filter(|t| observed.get(*t).copied().unwrap_or(false))
+            .collect();
+        if scored.is_empty() {
+            return;
+        }
         let mut window_absolute = 0.0;
-        for (a, p) in actual.iter().zip(predicted) {
+        for (a, p) in scored.iter().map(|t| (&actual[*t], &predicted[*t])) {
             let error = (a - p).abs();
             window_absolute += error;
             let denominator = a.abs() + p.abs();
@@ -39,21 +47,25 @@ impl Tally {
                 self.nonzero_actuals += 1;
             }
         }
-        self.points += actual.len();
+        self.points += scored.len();
         self.absolute += window_absolute;
-        self.scaled += window_absolute / actual.len().max(1) as f64 / scale;
+        self.scaled += window_absolute / scored.len() as f64 / scale;
         self.windows += 1;
         for (level, lower, upper) in intervals {
-            let hits = actual
+            let hits = scored
                 .iter()
-                .zip(lower.iter().zip(upper.iter()))
-                .filter(|(a, (l, u))| l <= a && a <= u)
+                .filter(|t| lower[**t] <= actual[**t] && actual[**t] <= upper[**t])
                 .count();
             match self.inside.iter_mut().find(|(l, _)| l == level) {
                 Some((_, inside)) => *inside += hits,
                 None => self.inside.push((*level, hits)),
             }
         }
+    }
+
+    /// Returns the number of actuals scored.
+    pub(crate) fn points(&self) -> usize {
+        self.points
     }
 
     pub(crate) fn mase(&self) -> f64 {
@@ -102,13 +114,15 @@ mod tests {
     #[test]
     fn metrics_follow_their_definitions() {
         let mut tally = Tally::default();
-        let (lower, upper) = ([0.0, 0.0, 0.0, 0.0], [15.0, 15.0, 15.0, 15.0]);
+        let (lower, upper) = ([0.0; 5], [15.0; 5]);
         tally.add(
-            &[10.0, 20.0, 0.0, 10.0],
-            &[12.0, 20.0, 0.0, 5.0],
+            &[10.0, 20.0, 0.0, 10.0, 99.0],
+            &[true, true, true, true, false],
+            &[12.0, 20.0, 0.0, 5.0, 0.0],
             &[(0.8, &lower, &upper)],
             2.0,
         );
+        // The filled last point is not scored.
         // |errors| = 2, 0, 0, 5: MAE 1.75, scaled by 2.
         assert!((tally.mase() - 0.875).abs() < 1e-12);
         // sMAPE: 2*2/22 + 0 + 0 (0/0 counts as exact) + 2*5/15, over 4 points.

@@ -1,35 +1,67 @@
 //! The Theta method (Assimakopoulos and Nikolopoulos, 2000), in the form
 //! Hyndman and Billah (2003) showed equivalent: simple exponential smoothing
 //! with a drift of half the series' linear slope, on the seasonally adjusted
-//! series, re-seasonalized. No crate here offers it; it is short.
+//! series, re-seasonalized; and the family of Fiorucci et al. (2016) in
+//! [`family`], the way statsforecast's AutoTheta chooses among it. No crate
+//! here offers either.
 
-use super::{Interval, SeriesForecast};
+mod family;
 
-/// Forecasts `horizon` steps after removing additive seasonal indices of `period`.
-pub(crate) fn forecast(
-    history: &[f64],
-    period: usize,
-    horizon: usize,
+use super::{Interval, SeriesForecast, decompose::seasonal_indices};
+
+/// A series' seasonal indices of `period`: multiplicative for a positive
+/// series, as the M4 competition's Theta benchmark uses them, additive
+/// otherwise; none without two full seasons.
+struct Seasonal {
+    indices: Option<Vec<f64>>,
+    multiplicative: bool,
+}
+
+impl Seasonal {
+    fn of(history: &[f64], period: usize) -> Self {
+        let multiplicative = history.iter().all(|v| *v > 0.0);
+        Self {
+            indices: seasonal_indices(history, period, multiplicative),
+            multiplicative,
+        }
+    }
+
+    fn index(&self, t: usize) -> f64 {
+        let neutral = if self.multiplicative { 1.0 } else { 0.0 };
+        self.indices.as_ref().map_or(neutral, |i| i[t % i.len()])
+    }
+
+    fn adjust(&self, t: usize, y: f64) -> f64 {
+        if self.multiplicative {
+            y / self.index(t)
+        } else {
+            y - self.index(t)
+        }
+    }
+
+    fn restore(&self, t: usize, y: f64) -> f64 {
+        if self.multiplicative {
+            y * self.index(t)
+        } else {
+            y + self.index(t)
+        }
+    }
+}
+
+/// Puts the season back on forecasts of the adjusted series, with intervals
+/// from simple exponential smoothing's variance, σ²(1 + (h − 1)α²).
+fn reseasonalised(
+    season: &Seasonal,
+    start: usize,
+    adjusted_points: &[f64],
+    (alpha, sigma): (f64, f64),
     levels: &[f64],
-    model: String,
-) -> SeriesForecast {
-    let indices = seasonal_indices(history, period);
-    let season = |t: usize| indices.as_ref().map_or(0.0, |i| i[t % i.len()]);
-    let adjusted: Vec<f64> = history
+) -> (Vec<f64>, Vec<Interval>) {
+    let at = |i: usize, y: f64| season.restore(start + i, y);
+    let points = adjusted_points
         .iter()
         .enumerate()
-        .map(|(t, y)| y - season(t))
-        .collect();
-
-    let (alpha, level, sigma) = fit_ses(&adjusted);
-    let slope = ols_slope(&adjusted);
-    let n = adjusted.len() as f64;
-    let points: Vec<f64> = (1..=horizon)
-        .map(|h| {
-            let drift =
-                slope / 2.0 * (h as f64 - 1.0 + 1.0 / alpha - (1.0 - alpha).powf(n) / alpha);
-            level + drift + season(history.len() + h - 1)
-        })
+        .map(|(i, p)| at(i, *p))
         .collect();
     let intervals = levels
         .iter()
@@ -38,55 +70,98 @@ pub(crate) fn forecast(
             let width = |h: usize| z * sigma * (1.0 + (h as f64 - 1.0) * alpha * alpha).sqrt();
             Interval {
                 level,
-                lower: points
+                lower: adjusted_points
                     .iter()
                     .enumerate()
-                    .map(|(i, p)| p - width(i + 1))
+                    .map(|(i, p)| at(i, p - width(i + 1)))
                     .collect(),
-                upper: points
+                upper: adjusted_points
                     .iter()
                     .enumerate()
-                    .map(|(i, p)| p + width(i + 1))
+                    .map(|(i, p)| at(i, p + width(i + 1)))
                     .collect(),
             }
         })
         .collect();
-    let parameters = format!("alpha {alpha:.2}, drift {:.4}/day", slope / 2.0);
+    (points, intervals)
+}
+
+/// Forecasts `horizon` steps with the standard Theta method after removing
+/// the seasonal indices of `period`: fast enough for thousands of series.
+pub(crate) fn forecast(
+    history: &[f64],
+    period: usize,
+    horizon: usize,
+    levels: &[f64],
+    model: String,
+) -> SeriesForecast {
+    let season = Seasonal::of(history, period);
+    let adjusted: Vec<f64> = history
+        .iter()
+        .enumerate()
+        .map(|(t, y)| season.adjust(t, *y))
+        .collect();
+    let (alpha, level, sigma) = fit_ses(&adjusted);
+    let slope = ols_slope(&adjusted);
+    let n = adjusted.len() as f64;
+    let adjusted_points: Vec<f64> = (1..=horizon)
+        .map(|h| {
+            let drift =
+                slope / 2.0 * (h as f64 - 1.0 + 1.0 / alpha - (1.0 - alpha).powf(n) / alpha);
+            level + drift
+        })
+        .collect();
+    let (points, intervals) = reseasonalised(
+        &season,
+        history.len(),
+        &adjusted_points,
+        (alpha, sigma),
+        levels,
+    );
     SeriesForecast {
         model,
-        parameters,
+        parameters: format!("alpha {alpha:.2}, drift {:.4}/step", slope / 2.0),
         points,
         intervals,
     }
 }
 
-/// Additive seasonal indices from a centred moving average, summing to zero;
-/// none without a season or two full cycles of it.
-fn seasonal_indices(history: &[f64], period: usize) -> Option<Vec<f64>> {
-    if period < 2 || history.len() < 2 * period {
-        return None;
-    }
-    let half = period / 2;
-    let mut sums = vec![0.0; period];
-    let mut counts = vec![0usize; period];
-    for t in half..history.len() - half {
-        let window = &history[t - half..=t + half];
-        // An even period averages period + 1 points with half weight at the ends.
-        let average = if period.is_multiple_of(2) {
-            (window.iter().sum::<f64>() - (window[0] + window[period]) / 2.0) / period as f64
-        } else {
-            window.iter().sum::<f64>() / period as f64
-        };
-        sums[t % period] += history[t] - average;
-        counts[t % period] += 1;
-    }
-    let raw: Vec<f64> = sums
+/// Forecasts `horizon` steps with the member of the Theta family (standard
+/// or optimised θ, static or dynamic) that fits the seasonally adjusted
+/// series best; None for a series too short for any.
+pub(crate) fn auto_forecast(
+    history: &[f64],
+    period: usize,
+    horizon: usize,
+    levels: &[f64],
+    model: String,
+) -> Option<SeriesForecast> {
+    let season = Seasonal::of(history, period);
+    let adjusted: Vec<f64> = history
         .iter()
-        .zip(&counts)
-        .map(|(s, c)| s / (*c).max(1) as f64)
+        .enumerate()
+        .map(|(t, y)| season.adjust(t, *y))
         .collect();
-    let mean = raw.iter().sum::<f64>() / period as f64;
-    Some(raw.iter().map(|r| r - mean).collect())
+    let fitted = family::auto(&adjusted)?;
+    let adjusted_points: Vec<f64> = (1..=horizon).map(|h| fitted.forecast(h)).collect();
+    let (points, intervals) = reseasonalised(
+        &season,
+        history.len(),
+        &adjusted_points,
+        (fitted.alpha, fitted.mse.sqrt()),
+        levels,
+    );
+    Some(SeriesForecast {
+        model,
+        parameters: format!(
+            "{}, alpha {:.2}, theta {:.2}",
+            fitted.kind.name(),
+            fitted.alpha,
+            fitted.theta
+        ),
+        points,
+        intervals,
+    })
 }
 
 /// Fits simple exponential smoothing by the one-step squared error, over a
@@ -164,10 +239,5 @@ mod tests {
                 "step {h}: {point}"
             );
         }
-        let indices = seasonal_indices(&series, 7).unwrap_or_default();
-        assert!(
-            indices.iter().sum::<f64>().abs() < 1e-9,
-            "indices sum to zero"
-        );
     }
 }

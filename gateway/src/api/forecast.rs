@@ -23,6 +23,8 @@ pub fn revenue_request(
         history_days: 0,
         levels,
         idempotency_key: idempotency_key(),
+        // Daily, counted in days: the dashboard's API.
+        ..Default::default()
     })
 }
 

@@ -24,14 +24,30 @@ pub async fn forecast_series(
         days,
         levels,
         series,
+        horizon,
+        frequency,
     } = input;
+    // A horizon in periods replaces the legacy days; both is ambiguous.
+    let horizon_days = match (days, horizon) {
+        (0, 0) => DEFAULT_DAYS,
+        (days, 0) => in_range("days", days, DEFAULT_DAYS, MAX_DAYS)?,
+        (0, _) => 0,
+        _ => {
+            return Err(ApiError::invalid(
+                "horizon",
+                "send days or horizon, not both",
+            ));
+        }
+    };
     let series = series.map(|series| match series {
         Asked::StockItemId(id) => Series::StockItemId(id),
         Asked::CustomerId(id) => Series::CustomerId(id),
         Asked::Inline(inline) => Series::Inline(inline),
     });
     let message = forecaster::ForecastSeriesRequest {
-        horizon_days: in_range("days", days, DEFAULT_DAYS, MAX_DAYS)?,
+        horizon_days,
+        horizon,
+        frequency,
         levels,
         history_days: 0,
         idempotency_key: idempotency_key(),

@@ -13,6 +13,7 @@ fn asking(series: Option<Series>) -> ForecastSeriesRequest {
         days: 7,
         levels: vec![0.9],
         series,
+        ..Default::default()
     }
 }
 
@@ -22,9 +23,13 @@ fn inline(points: &[(&str, f64)]) -> Option<Series> {
         .map(|(date, value)| SeriesPoint {
             date: date.to_string(),
             value: *value,
+            ..Default::default()
         })
         .collect();
-    Some(Series::Inline(InlineSeries { points }))
+    Some(Series::Inline(InlineSeries {
+        points,
+        ..Default::default()
+    }))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -90,12 +95,18 @@ async fn any_series_is_forecast_and_bad_ones_are_refused_in_words() -> anyhow::R
             "appears twice",
         ),
         (
+            // Unordered points are sorted, then found too few: the message
+            // states the true requirement.
             inline(&[("2025-01-02", 1.0), ("2025-01-01", 2.0)]),
-            "send dates in order",
+            "needs at least",
         ),
         (
-            inline(&[("2025-01-01", 1.0), ("2025-01-02", 2.0)]),
-            "at least 28 are needed",
+            inline(&[
+                ("2025-01-01", 1.0),
+                ("2025-01-09", 2.0),
+                ("2025-01-10", 2.0),
+            ]),
+            "days",
         ),
         (
             Some(Series::StockItemId(999_999)),
@@ -115,6 +126,49 @@ async fn any_series_is_forecast_and_bad_ones_are_refused_in_words() -> anyhow::R
         );
         assert!(refused.message().contains(words), "{words}: {refused:?}");
     }
+    mesh.stop().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_monthly_series_sent_with_its_real_dates_is_forecast_in_months() -> anyhow::Result<()> {
+    let mesh = TestMesh::start().await?;
+    let mut gateway = mesh.gateway().await?;
+    let token = mesh.bearer()?;
+    // Four years of monthly figures with a yearly season and a trend, dated
+    // the first of each month, as a finance export would be.
+    let season = [
+        0.0, -5.0, 3.0, 8.0, 12.0, 20.0, 25.0, 22.0, 10.0, 4.0, -2.0, 15.0,
+    ];
+    let months: Vec<(String, f64)> = (0..48)
+        .map(|m| {
+            (
+                format!("{}-{:02}-01", 2021 + m / 12, m % 12 + 1),
+                200.0 + 2.0 * m as f64 + season[(m % 12) as usize],
+            )
+        })
+        .collect();
+    let points: Vec<(&str, f64)> = months.iter().map(|(d, v)| (d.as_str(), *v)).collect();
+    let request = ForecastSeriesRequest {
+        horizon: 18,
+        levels: vec![0.95],
+        series: inline(&points),
+        ..Default::default()
+    };
+    let forecast = gateway
+        .forecast_series(with_bearer(&token, request)?)
+        .await?
+        .into_inner()
+        .forecast
+        .unwrap_or_default();
+    assert_eq!(forecast.points.len(), 18, "eighteen months");
+    assert_eq!(forecast.points[0].date, "2025-01-01");
+    assert_eq!(forecast.points[17].date, "2026-06-01");
+    assert!(
+        forecast.seasonal_periods.contains(&12),
+        "a yearly season in months: {:?}",
+        forecast.seasonal_periods
+    );
     mesh.stop().await;
     Ok(())
 }

@@ -342,6 +342,10 @@ async fn schemathesis_finds_the_openapi_document_true() -> anyhow::Result<()> {
             "10".into(),
             "--seed".into(),
             "1".into(),
+            // A forecast fits every candidate model; on a busy test machine
+            // that can take longer than schemathesis's default 10 s.
+            "--request-timeout".into(),
+            "60".into(),
             "--no-color".into(),
         ],
     )
