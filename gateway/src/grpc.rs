@@ -8,8 +8,10 @@ use proto::gateway::{
     GetForecastRequest, GetForecastResponse, GetHistoryRequest, GetHistoryResponse, GetKpisRequest,
     GetKpisResponse, GetRankingsRequest, GetRankingsResponse, GetRecommendationsRequest,
     GetRecommendationsResponse, GetTelemetryStatusRequest, GetTelemetryStatusResponse,
-    ListAuditLogsRequest, ListAuditLogsResponse, RunWarehouseQueryRequest,
-    RunWarehouseQueryResponse, gateway_service_server::GatewayService,
+    ListAuditLogsRequest, ListAuditLogsResponse, ListForecastRunsRequest, ListForecastRunsResponse,
+    ListRankingRunsRequest, ListRankingRunsResponse, ListRecommendationRunsRequest,
+    ListRecommendationRunsResponse, RunWarehouseQueryRequest, RunWarehouseQueryResponse,
+    WatchDashboardRequest, WatchDashboardResponse, gateway_service_server::GatewayService,
 };
 use tonic::{Request, Response, Status};
 
@@ -73,6 +75,16 @@ impl GatewayService for GrpcAdapter {
         unary!(self, request, api::dashboard::get_dashboard)
     }
 
+    type WatchDashboardStream =
+        futures::stream::BoxStream<'static, Result<WatchDashboardResponse, Status>>;
+
+    async fn watch_dashboard(
+        &self,
+        _request: Request<WatchDashboardRequest>,
+    ) -> Result<Response<Self::WatchDashboardStream>, Status> {
+        Err(Status::unimplemented("WatchDashboard is not served yet"))
+    }
+
     async fn get_telemetry_status(
         &self,
         request: Request<GetTelemetryStatusRequest>,
@@ -100,6 +112,31 @@ impl GatewayService for GrpcAdapter {
         request: Request<ListAuditLogsRequest>,
     ) -> Result<Response<ListAuditLogsResponse>, Status> {
         unary!(self, request, api::audit_logs::list_audit_logs)
+    }
+
+    async fn list_forecast_runs(
+        &self,
+        request: Request<ListForecastRunsRequest>,
+    ) -> Result<Response<ListForecastRunsResponse>, Status> {
+        unary!(self, request, api::forecast_runs::list_forecast_runs)
+    }
+
+    async fn list_ranking_runs(
+        &self,
+        request: Request<ListRankingRunsRequest>,
+    ) -> Result<Response<ListRankingRunsResponse>, Status> {
+        unary!(self, request, api::ranking_runs::list_ranking_runs)
+    }
+
+    async fn list_recommendation_runs(
+        &self,
+        request: Request<ListRecommendationRunsRequest>,
+    ) -> Result<Response<ListRecommendationRunsResponse>, Status> {
+        unary!(
+            self,
+            request,
+            api::recommendation_runs::list_recommendation_runs
+        )
     }
 
     async fn run_warehouse_query(

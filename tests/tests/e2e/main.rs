@@ -11,5 +11,6 @@ mod postgres_store;
 mod public_api;
 mod refusals;
 mod rotation;
+mod run_history;
 mod trace;
 mod warehouse_query;
