@@ -6,6 +6,7 @@
 //! - [`kpis`], [`history`]: the warehouse's figures.
 //! - [`forecast`], [`forecast_series`]: forecasts, recorded as runs.
 //! - [`dashboard`]: KPIs, history and a forecast, fetched concurrently.
+//! - [`watch_dashboard`]: the dashboard, live, one shared refresh per feed.
 //! - [`rankings`], [`recommendations`]: insights, recorded as runs.
 //! - [`audit_logs`]: the audit trail, paged.
 //! - [`forecast_runs`], [`ranking_runs`], [`recommendation_runs`]: run
@@ -28,6 +29,7 @@ pub mod recommendation_runs;
 pub mod recommendations;
 pub mod telemetry_status;
 pub mod warehouse_query;
+pub mod watch_dashboard;
 
 use mesh_core::{capability::Capability, client::MeshChannel};
 use proto::{
@@ -36,7 +38,7 @@ use proto::{
     warehouse::warehouse_service_client::WarehouseServiceClient,
 };
 
-use crate::{edge::Principal, error::ApiError};
+use crate::{dashboards::DashboardHub, edge::Principal, error::ApiError};
 
 /// Clients of the internal services.
 #[derive(Clone, Debug)]
@@ -50,6 +52,8 @@ pub struct Upstreams {
 #[derive(Clone, Debug)]
 pub struct Gateway {
     pub upstreams: Upstreams,
+    /// The live dashboards' shared refreshes.
+    pub dashboards: DashboardHub,
 }
 
 /// Who is calling, and the capability the edge minted for this call.

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use futures::{StreamExt, stream::BoxStream};
 use proto::gateway::{
     ForecastSeriesRequest, ForecastSeriesResponse, GetDashboardRequest, GetDashboardResponse,
     GetForecastRequest, GetForecastResponse, GetHistoryRequest, GetHistoryResponse, GetKpisRequest,
@@ -75,14 +76,18 @@ impl GatewayService for GrpcAdapter {
         unary!(self, request, api::dashboard::get_dashboard)
     }
 
-    type WatchDashboardStream =
-        futures::stream::BoxStream<'static, Result<WatchDashboardResponse, Status>>;
+    type WatchDashboardStream = BoxStream<'static, Result<WatchDashboardResponse, Status>>;
 
     async fn watch_dashboard(
         &self,
-        _request: Request<WatchDashboardRequest>,
+        request: Request<WatchDashboardRequest>,
     ) -> Result<Response<Self::WatchDashboardStream>, Status> {
-        Err(Status::unimplemented("WatchDashboard is not served yet"))
+        let call = Call::of_grpc(&request)?;
+        let viewer =
+            api::watch_dashboard::watch_dashboard(&self.gateway, &call, request.into_inner())
+                .await?;
+        let stream = viewer.into_stream().map(|next| next.map_err(Status::from));
+        Ok(Response::new(stream.boxed()))
     }
 
     async fn get_telemetry_status(

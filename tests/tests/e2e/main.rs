@@ -14,3 +14,4 @@ mod rotation;
 mod run_history;
 mod trace;
 mod warehouse_query;
+mod watch_dashboard;
