@@ -6,21 +6,30 @@
 //! - [`kpis`], [`history`]: the warehouse's figures.
 //! - [`forecast`], [`forecast_series`]: forecasts, recorded as runs.
 //! - [`dashboard`]: KPIs, history and a forecast, fetched concurrently.
+//! - [`watch_dashboard`]: the dashboard, live, one shared refresh per feed.
 //! - [`rankings`], [`recommendations`]: insights, recorded as runs.
 //! - [`audit_logs`]: the audit trail, paged.
+//! - [`forecast_runs`], [`ranking_runs`], [`recommendation_runs`]: run
+//!   history, paged.
 //! - [`warehouse_query`]: an operator's read-only ad-hoc query.
 //! - [`telemetry_status`]: the trace of the call itself.
+//! - [`public`]: internal messages made public, in one place.
 
 pub mod audit_logs;
 pub mod dashboard;
 pub mod forecast;
+pub mod forecast_runs;
 pub mod forecast_series;
 pub mod history;
 pub mod kpis;
+pub mod public;
+pub mod ranking_runs;
 pub mod rankings;
+pub mod recommendation_runs;
 pub mod recommendations;
 pub mod telemetry_status;
 pub mod warehouse_query;
+pub mod watch_dashboard;
 
 use mesh_core::{capability::Capability, client::MeshChannel};
 use proto::{
@@ -29,7 +38,7 @@ use proto::{
     warehouse::warehouse_service_client::WarehouseServiceClient,
 };
 
-use crate::{edge::Principal, error::ApiError};
+use crate::{dashboards::DashboardHub, edge::Principal, error::ApiError};
 
 /// Clients of the internal services.
 #[derive(Clone, Debug)]
@@ -43,6 +52,8 @@ pub struct Upstreams {
 #[derive(Clone, Debug)]
 pub struct Gateway {
     pub upstreams: Upstreams,
+    /// The live dashboards' shared refreshes.
+    pub dashboards: DashboardHub,
 }
 
 /// Who is calling, and the capability the edge minted for this call.
@@ -96,6 +107,11 @@ pub fn in_range(field: &'static str, value: i32, default: i32, max: i32) -> Resu
             format!("must be between 1 and {max}, got {value}"),
         )),
     }
+}
+
+/// Returns the page size of a listing: 1 to 500, 0 meaning 50.
+pub fn page_size(value: i32) -> Result<i32, ApiError> {
+    in_range("page_size", value, 50, 500)
 }
 
 /// Returns a fresh idempotency key for a run the gateway asks to record.

@@ -3,13 +3,16 @@
 
 use std::sync::Arc;
 
+use futures::{StreamExt, stream::BoxStream};
 use proto::gateway::{
     ForecastSeriesRequest, ForecastSeriesResponse, GetDashboardRequest, GetDashboardResponse,
     GetForecastRequest, GetForecastResponse, GetHistoryRequest, GetHistoryResponse, GetKpisRequest,
     GetKpisResponse, GetRankingsRequest, GetRankingsResponse, GetRecommendationsRequest,
     GetRecommendationsResponse, GetTelemetryStatusRequest, GetTelemetryStatusResponse,
-    ListAuditLogsRequest, ListAuditLogsResponse, RunWarehouseQueryRequest,
-    RunWarehouseQueryResponse, gateway_service_server::GatewayService,
+    ListAuditLogsRequest, ListAuditLogsResponse, ListForecastRunsRequest, ListForecastRunsResponse,
+    ListRankingRunsRequest, ListRankingRunsResponse, ListRecommendationRunsRequest,
+    ListRecommendationRunsResponse, RunWarehouseQueryRequest, RunWarehouseQueryResponse,
+    WatchDashboardRequest, WatchDashboardResponse, gateway_service_server::GatewayService,
 };
 use tonic::{Request, Response, Status};
 
@@ -73,6 +76,20 @@ impl GatewayService for GrpcAdapter {
         unary!(self, request, api::dashboard::get_dashboard)
     }
 
+    type WatchDashboardStream = BoxStream<'static, Result<WatchDashboardResponse, Status>>;
+
+    async fn watch_dashboard(
+        &self,
+        request: Request<WatchDashboardRequest>,
+    ) -> Result<Response<Self::WatchDashboardStream>, Status> {
+        let call = Call::of_grpc(&request)?;
+        let viewer =
+            api::watch_dashboard::watch_dashboard(&self.gateway, &call, request.into_inner())
+                .await?;
+        let stream = viewer.into_stream().map(|next| next.map_err(Status::from));
+        Ok(Response::new(stream.boxed()))
+    }
+
     async fn get_telemetry_status(
         &self,
         request: Request<GetTelemetryStatusRequest>,
@@ -100,6 +117,31 @@ impl GatewayService for GrpcAdapter {
         request: Request<ListAuditLogsRequest>,
     ) -> Result<Response<ListAuditLogsResponse>, Status> {
         unary!(self, request, api::audit_logs::list_audit_logs)
+    }
+
+    async fn list_forecast_runs(
+        &self,
+        request: Request<ListForecastRunsRequest>,
+    ) -> Result<Response<ListForecastRunsResponse>, Status> {
+        unary!(self, request, api::forecast_runs::list_forecast_runs)
+    }
+
+    async fn list_ranking_runs(
+        &self,
+        request: Request<ListRankingRunsRequest>,
+    ) -> Result<Response<ListRankingRunsResponse>, Status> {
+        unary!(self, request, api::ranking_runs::list_ranking_runs)
+    }
+
+    async fn list_recommendation_runs(
+        &self,
+        request: Request<ListRecommendationRunsRequest>,
+    ) -> Result<Response<ListRecommendationRunsResponse>, Status> {
+        unary!(
+            self,
+            request,
+            api::recommendation_runs::list_recommendation_runs
+        )
     }
 
     async fn run_warehouse_query(

@@ -12,6 +12,7 @@
 //! - [`audit`]: writing audit entries to the store, in batches, retried
 //!   idempotently.
 //! - [`api`]: the public operations, one file each, over typed input.
+//! - [`dashboards`]: live dashboards, one shared refresh per feed.
 //! - [`grpc`]: the gRPC and gRPC-web adapter of the operations.
 //! - [`rest`]: the JSON REST adapter, for the paths of the replaced system.
 //!
@@ -24,6 +25,7 @@
 pub mod api;
 pub mod audit;
 pub mod config;
+pub mod dashboards;
 pub mod edge;
 pub mod error;
 pub mod grpc;
@@ -107,6 +109,13 @@ pub async fn run(
         config.oidc.algorithms.clone(),
     )?;
     let (auditor, audit_writer) = audit::Auditor::start(upstreams.store.clone(), minter.clone());
+    let dashboards = dashboards::DashboardHub::new(
+        Arc::new(dashboards::UpstreamSource::new(
+            upstreams.clone(),
+            minter.clone(),
+        )),
+        shutdown.clone(),
+    );
     let edge = edge::layers(cors(&config.cors_origins)?, validator, minter, auditor);
 
     let spec = ServiceSpec {
@@ -119,7 +128,10 @@ pub async fn run(
         ("forecaster", forecaster_channel),
         ("store", store_channel),
     ]);
-    let gateway = Arc::new(api::Gateway { upstreams });
+    let gateway = Arc::new(api::Gateway {
+        upstreams,
+        dashboards,
+    });
     let server = Server::new(spec, Transport::Public)
         .own_layers(edge)
         .readiness(readiness, config.mesh.health_period());

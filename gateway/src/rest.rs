@@ -86,6 +86,15 @@ fn handler(route: &'static Route, gateway: Arc<Gateway>) -> MethodRouter {
         gateway::LIST_AUDIT_LOGS => operation(route, gateway, |g, c, i| {
             Box::pin(api::audit_logs::list_audit_logs(g, c, i))
         }),
+        gateway::LIST_FORECAST_RUNS => operation(route, gateway, |g, c, i| {
+            Box::pin(api::forecast_runs::list_forecast_runs(g, c, i))
+        }),
+        gateway::LIST_RANKING_RUNS => operation(route, gateway, |g, c, i| {
+            Box::pin(api::ranking_runs::list_ranking_runs(g, c, i))
+        }),
+        gateway::LIST_RECOMMENDATION_RUNS => operation(route, gateway, |g, c, i| {
+            Box::pin(api::recommendation_runs::list_recommendation_runs(g, c, i))
+        }),
         gateway::GET_TELEMETRY_STATUS => operation(route, gateway, |_, _, i| {
             Box::pin(api::telemetry_status::get_telemetry_status(i))
         }),

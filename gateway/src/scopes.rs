@@ -46,9 +46,14 @@ pub fn access(method: &str) -> Option<Access> {
         | gateway::GET_FORECAST
         | gateway::FORECAST_SERIES
         | gateway::GET_DASHBOARD
+        | gateway::WATCH_DASHBOARD
         | gateway::GET_RANKINGS
         | gateway::GET_RECOMMENDATIONS => Access::Scope(FORECASTS_READ),
-        gateway::LIST_AUDIT_LOGS => Access::Scope(AUDIT_READ),
+        // Run history is the audit side: who ran what, and when.
+        gateway::LIST_AUDIT_LOGS
+        | gateway::LIST_FORECAST_RUNS
+        | gateway::LIST_RANKING_RUNS
+        | gateway::LIST_RECOMMENDATION_RUNS => Access::Scope(AUDIT_READ),
         gateway::RUN_WAREHOUSE_QUERY => Access::Scope(WAREHOUSE_QUERY),
         gateway::GET_TELEMETRY_STATUS => Access::AnyUser,
         _ => return None,

@@ -86,10 +86,20 @@ pub fn call_plan(method: &str) -> Option<&'static [&'static str]> {
             warehouse::GET_DAILY_SALES,
             forecaster::FORECAST_REVENUE,
         ],
+        // Every viewer's stream shares one refresh, which fetches what
+        // GetDashboard fetches.
+        gateway::WATCH_DASHBOARD => &[
+            warehouse::GET_KPIS,
+            warehouse::GET_DAILY_SALES,
+            forecaster::FORECAST_REVENUE,
+        ],
         gateway::GET_TELEMETRY_STATUS => &[],
         gateway::GET_RANKINGS => &[forecaster::RANK_SALES],
         gateway::GET_RECOMMENDATIONS => &[forecaster::RECOMMEND],
         gateway::LIST_AUDIT_LOGS => &[store::LIST_AUDIT_ENTRIES],
+        gateway::LIST_FORECAST_RUNS => &[store::LIST_FORECAST_RUNS],
+        gateway::LIST_RANKING_RUNS => &[store::LIST_RANKING_RUNS],
+        gateway::LIST_RECOMMENDATION_RUNS => &[store::LIST_RECOMMENDATION_RUNS],
         gateway::RUN_WAREHOUSE_QUERY => &[warehouse::RUN_QUERY],
         // The forecaster reads history and records its runs.
         forecaster::FORECAST_REVENUE | forecaster::FORECAST_SERIES => {
@@ -204,5 +214,20 @@ mod tests {
             vec![STORE_READ]
         );
         assert!(rights_for_call_tree(gateway::GET_TELEMETRY_STATUS).is_empty());
+    }
+
+    #[test]
+    fn run_history_only_reads_the_store_and_watching_needs_what_the_dashboard_needs() {
+        for method in [
+            gateway::LIST_FORECAST_RUNS,
+            gateway::LIST_RANKING_RUNS,
+            gateway::LIST_RECOMMENDATION_RUNS,
+        ] {
+            assert_eq!(rights_for_call_tree(method), vec![STORE_READ], "{method}");
+        }
+        assert_eq!(
+            rights_for_call_tree(gateway::WATCH_DASHBOARD),
+            rights_for_call_tree(gateway::GET_DASHBOARD)
+        );
     }
 }

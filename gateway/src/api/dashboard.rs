@@ -5,7 +5,7 @@ use proto::{
     warehouse::{GetDailySalesRequest, GetKpisRequest},
 };
 
-use super::{Call, Gateway, forecast::revenue_request};
+use super::{Call, Gateway, Upstreams, forecast::revenue_request, public::IntoPublic};
 use crate::error::ApiError;
 
 pub async fn get_dashboard(
@@ -13,8 +13,18 @@ pub async fn get_dashboard(
     call: &Call,
     input: GetDashboardRequest,
 ) -> Result<GetDashboardResponse, ApiError> {
-    let forecast_request = revenue_request("forecast_days", input.forecast_days, Vec::new())?;
-    let upstreams = &gateway.upstreams;
+    fetch(&gateway.upstreams, call, input.forecast_days).await
+}
+
+/// Returns the dashboard's figures for a `forecast_days` horizon (the
+/// caller's field of that name), fetched concurrently with `call`'s
+/// capability. The forecast is recorded as a run.
+pub async fn fetch(
+    upstreams: &Upstreams,
+    call: &Call,
+    forecast_days: i32,
+) -> Result<GetDashboardResponse, ApiError> {
+    let forecast_request = revenue_request("forecast_days", forecast_days, Vec::new())?;
     let (mut warehouse_kpis, mut warehouse_history, mut forecaster) = (
         upstreams.warehouse.clone(),
         upstreams.warehouse.clone(),
@@ -44,8 +54,8 @@ pub async fn get_dashboard(
         },
     )?;
     Ok(GetDashboardResponse {
-        kpis: kpis.into_inner().kpis,
-        history: history.into_inner().days,
-        forecast: forecast.into_inner().forecast,
+        kpis: kpis.into_inner().kpis.into_public(),
+        history: history.into_inner().days.into_public(),
+        forecast: forecast.into_inner().forecast.into_public(),
     })
 }

@@ -5,7 +5,7 @@ use proto::{
     gateway::{GetForecastRequest, GetForecastResponse},
 };
 
-use super::{Call, Gateway, idempotency_key, in_range};
+use super::{Call, Gateway, idempotency_key, in_range, public::IntoPublic};
 use crate::error::ApiError;
 
 /// Days forecast when the caller says 0, and the most.
@@ -43,5 +43,7 @@ pub async fn get_forecast(
         .map_err(ApiError::from_upstream("forecaster"))?
         .into_inner()
         .forecast;
-    Ok(GetForecastResponse { forecast })
+    Ok(GetForecastResponse {
+        forecast: forecast.into_public(),
+    })
 }

@@ -12,6 +12,7 @@ use super::{
     Call, Gateway,
     forecast::{DEFAULT_DAYS, MAX_DAYS},
     idempotency_key, in_range,
+    public::{IntoPublic, forecaster::inline_series},
 };
 use crate::error::ApiError;
 
@@ -42,7 +43,7 @@ pub async fn forecast_series(
     let series = series.map(|series| match series {
         Asked::StockItemId(id) => Series::StockItemId(id),
         Asked::CustomerId(id) => Series::CustomerId(id),
-        Asked::Inline(inline) => Series::Inline(inline),
+        Asked::Inline(inline) => Series::Inline(inline_series(inline)),
     });
     let message = forecaster::ForecastSeriesRequest {
         horizon_days,
@@ -62,5 +63,7 @@ pub async fn forecast_series(
         .map_err(ApiError::from_upstream("forecaster"))?
         .into_inner()
         .forecast;
-    Ok(ForecastSeriesResponse { forecast })
+    Ok(ForecastSeriesResponse {
+        forecast: forecast.into_public(),
+    })
 }

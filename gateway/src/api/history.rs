@@ -5,7 +5,7 @@ use proto::{
     warehouse::GetDailySalesRequest,
 };
 
-use super::{Call, Gateway};
+use super::{Call, Gateway, public::IntoPublic};
 use crate::error::ApiError;
 
 pub async fn get_history(
@@ -26,5 +26,7 @@ pub async fn get_history(
         .map_err(ApiError::from_upstream("warehouse"))?
         .into_inner()
         .days;
-    Ok(GetHistoryResponse { days })
+    Ok(GetHistoryResponse {
+        days: days.into_public(),
+    })
 }

@@ -5,7 +5,7 @@ use proto::{
     warehouse,
 };
 
-use super::{Call, Gateway};
+use super::{Call, Gateway, public::IntoPublic};
 use crate::error::ApiError;
 
 pub async fn get_kpis(
@@ -25,8 +25,8 @@ pub async fn get_kpis(
         .map_err(ApiError::from_upstream("warehouse"))?
         .into_inner();
     Ok(GetKpisResponse {
-        kpis: kpis.kpis,
-        previous: kpis.previous,
-        change: kpis.change,
+        kpis: kpis.kpis.into_public(),
+        previous: kpis.previous.into_public(),
+        change: kpis.change.into_public(),
     })
 }

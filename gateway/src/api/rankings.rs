@@ -5,7 +5,7 @@ use proto::{
     gateway::{GetRankingsRequest, GetRankingsResponse},
 };
 
-use super::{Call, Gateway, idempotency_key};
+use super::{Call, Gateway, idempotency_key, public::IntoPublic};
 use crate::error::ApiError;
 
 pub async fn get_rankings(
@@ -27,5 +27,7 @@ pub async fn get_rankings(
         .map_err(ApiError::from_upstream("forecaster"))?
         .into_inner()
         .ranking;
-    Ok(GetRankingsResponse { ranking })
+    Ok(GetRankingsResponse {
+        ranking: ranking.into_public(),
+    })
 }

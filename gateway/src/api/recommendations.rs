@@ -6,7 +6,7 @@ use proto::{
     gateway::{GetRecommendationsRequest, GetRecommendationsResponse},
 };
 
-use super::{Call, Gateway, idempotency_key};
+use super::{Call, Gateway, idempotency_key, public::IntoPublic};
 use crate::error::ApiError;
 
 pub async fn get_recommendations(
@@ -27,5 +27,7 @@ pub async fn get_recommendations(
         .map_err(ApiError::from_upstream("forecaster"))?
         .into_inner()
         .run;
-    Ok(GetRecommendationsResponse { run })
+    Ok(GetRecommendationsResponse {
+        run: run.into_public(),
+    })
 }

@@ -5,7 +5,7 @@ use proto::{
     warehouse::RunQueryRequest,
 };
 
-use super::{Call, Gateway};
+use super::{Call, Gateway, public::IntoPublic};
 use crate::error::ApiError;
 
 pub async fn run_warehouse_query(
@@ -31,8 +31,8 @@ pub async fn run_warehouse_query(
         .map_err(ApiError::from_upstream("warehouse"))?
         .into_inner();
     Ok(RunWarehouseQueryResponse {
-        columns: answer.columns,
-        rows: answer.rows,
+        columns: answer.columns.into_public(),
+        rows: answer.rows.into_public(),
         truncated: answer.truncated,
     })
 }

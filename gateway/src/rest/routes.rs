@@ -131,6 +131,21 @@ pub const ROUTES: &[Route] = &[
         method: gateway::LIST_AUDIT_LOGS,
         params: &PAGE,
     },
+    Route {
+        path: "/api/storage/forecasts",
+        method: gateway::LIST_FORECAST_RUNS,
+        params: &PAGE,
+    },
+    Route {
+        path: "/api/storage/rankings",
+        method: gateway::LIST_RANKING_RUNS,
+        params: &PAGE,
+    },
+    Route {
+        path: "/api/storage/recommendations",
+        method: gateway::LIST_RECOMMENDATION_RUNS,
+        params: &PAGE,
+    },
 ];
 
 /// Returns the route at `path`, if any.

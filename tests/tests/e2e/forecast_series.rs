@@ -2,9 +2,8 @@
 //! or points the caller sends, with bad input refused in words.
 
 use mesh_tests::{TestMesh, with_bearer};
-use proto::{
-    forecaster::{InlineSeries, SeriesPoint},
-    gateway::{ForecastSeriesRequest, forecast_series_request::Series},
+use proto::gateway::{
+    ForecastSeriesRequest, InlineSeries, SeriesPoint, forecast_series_request::Series,
 };
 use tonic::Code;
 

@@ -17,6 +17,16 @@ async fn the_harness_starts_a_serving_mesh_and_stops_it() -> anyhow::Result<()> 
         .await?;
     let trace_id = &status.get_ref().trace_id;
     assert_eq!(trace_id.len(), 32);
+    // Every answer carries its own trace context back.
+    let traceparent = status
+        .metadata()
+        .get("traceparent")
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default();
+    assert!(
+        traceparent.starts_with(&format!("00-{trace_id}-")),
+        "{traceparent} names trace {trace_id}"
+    );
     assert_ne!(
         trace_id,
         &"0".repeat(32),

@@ -1,16 +1,10 @@
 //! Rankings and recommendations through the gateway: ordered, explained by
 //! their numbers, and recorded in the store.
 
-use std::time::{Duration, SystemTime};
-
-use mesh_core::capability::{Hop, narrow, rights::STORE_READ};
 use mesh_tests::{TestMesh, with_bearer};
-use proto::{
-    gateway::{GetRankingsRequest, GetRecommendationsRequest},
-    store::{
-        ListRankingRunsRequest, RankedKind, RecommendationAction,
-        store_service_client::StoreServiceClient,
-    },
+use proto::gateway::{
+    GetRankingsRequest, GetRecommendationsRequest, ListRankingRunsRequest, RankedKind,
+    RecommendationAction,
 };
 use tonic::Code;
 
@@ -60,22 +54,9 @@ async fn rankings_and_recommendations_explain_themselves_and_are_recorded() -> a
         }
     }
 
-    // The run is in the store, as the caller got it.
-    let now = SystemTime::now();
-    let (me, store) = (mesh.id("gateway"), mesh.id("store"));
-    let hop = Hop {
-        caller: &me,
-        callee: &store,
-        service: "store",
-        method: proto::methods::store_service::LIST_RANKING_RUNS,
-        ttl: Duration::from_secs(30),
-        delegated: &[],
-    };
-    let read = narrow(&mesh.mint(&[STORE_READ], now)?, &hop, now)?.to_base64()?;
-    let mut client =
-        StoreServiceClient::new(mesh.mtls_channel(mesh.addresses.store, mesh.tls_of("gateway")?)?);
-    let stored = client
-        .list_ranking_runs(with_bearer(&read, ListRankingRunsRequest::default())?)
+    // The run is recorded, as the caller got it.
+    let stored = gateway
+        .list_ranking_runs(with_bearer(&token, ListRankingRunsRequest::default())?)
         .await?
         .into_inner();
     assert_eq!(stored.runs, vec![ranking]);

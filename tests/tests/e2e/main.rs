@@ -12,5 +12,7 @@ mod public_api;
 mod refusals;
 mod rest;
 mod rotation;
+mod run_history;
 mod trace;
 mod warehouse_query;
+mod watch_dashboard;

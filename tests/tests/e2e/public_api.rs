@@ -207,11 +207,14 @@ async fn buf_curl_calls_every_public_method_over_grpc_web() -> anyhow::Result<()
         Some(32),
         "a hash, not the subject"
     );
-    assert!(
-        entry["revocationIds"]
-            .as_array()
-            .is_some_and(|ids| !ids.is_empty())
-    );
+    // The store keeps an idempotency key and the capability's revocation
+    // ids; neither is public API.
+    for internal in ["idempotencyKey", "revocationIds"] {
+        assert!(
+            entries.iter().all(|e| e.get(internal).is_none()),
+            "{internal} is not public: {audited}"
+        );
+    }
     for method in ["GetKpis", "GetHistory", "GetForecast", "GetDashboard"] {
         assert!(
             entries
@@ -272,29 +275,25 @@ fn body_of(response: &str) -> anyhow::Result<String> {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn grpc_web_text_over_http1_answers_with_trailers_in_the_body() -> anyhow::Result<()> {
-    let mesh = TestMesh::start().await?;
-    let message = proto::gateway::GetKpisRequest { window_days: 7 }.encode_to_vec();
+/// Calls `method` with gRPC-web-text over HTTP/1.1 and returns the raw
+/// response and the decoded frames: the first message, then the trailers.
+async fn grpc_web_text(
+    mesh: &TestMesh,
+    method: &str,
+    message: Vec<u8>,
+) -> anyhow::Result<(String, Vec<u8>, String)> {
     let mut frame = vec![0u8];
     frame.extend((message.len() as u32).to_be_bytes());
     frame.extend(message);
     let body = STANDARD.encode(frame);
     let request = format!(
-        "POST /{SERVICE}/GetKpis HTTP/1.1\r\nHost: {0}\r\nContent-Type: application/grpc-web-text\r\nAccept: application/grpc-web-text\r\n\
+        "POST /{SERVICE}/{method} HTTP/1.1\r\nHost: {0}\r\nContent-Type: application/grpc-web-text\r\nAccept: application/grpc-web-text\r\n\
          X-Grpc-Web: 1\r\nAuthorization: Bearer {1}\r\nContent-Length: {2}\r\nConnection: close\r\n\r\n{body}",
         mesh.addresses.gateway,
         mesh.bearer()?,
         body.len(),
     );
     let response = http1(mesh.addresses.gateway, request).await?;
-    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
-    assert!(
-        response
-            .to_ascii_lowercase()
-            .contains("content-type: application/grpc-web-text"),
-        "{response}"
-    );
     // Each chunk the server flushed is base64 on its own, padding included,
     // so decode four characters at a time.
     let payload = body_of(&response)?;
@@ -309,11 +308,107 @@ async fn grpc_web_text_over_http1_answers_with_trailers_in_the_body() -> anyhow:
         "a data frame comes first: {payload}"
     );
     let length = u32::from_be_bytes([decoded[1], decoded[2], decoded[3], decoded[4]]) as usize;
-    let kpis = proto::gateway::GetKpisResponse::decode(&decoded[5..5 + length])?;
-    assert_eq!(kpis.kpis.map(|k| k.window_end), Some("2025-12-31".into()));
+    anyhow::ensure!(
+        decoded.get(5 + length) == Some(&0x80),
+        "then a trailer frame: {payload}"
+    );
     let trailers = String::from_utf8_lossy(&decoded[5 + length + 5..]).to_ascii_lowercase();
-    assert_eq!(decoded[5 + length], 0x80, "then a trailer frame");
+    Ok((response, decoded[5..5 + length].to_vec(), trailers))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grpc_web_text_over_http1_answers_with_trailers_in_the_body() -> anyhow::Result<()> {
+    let mesh = TestMesh::start().await?;
+    let message = proto::gateway::GetKpisRequest { window_days: 7 }.encode_to_vec();
+    let (response, kpis, trailers) = grpc_web_text(&mesh, "GetKpis", message).await?;
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(
+        response
+            .to_ascii_lowercase()
+            .contains("content-type: application/grpc-web-text"),
+        "{response}"
+    );
+    let kpis = proto::gateway::GetKpisResponse::decode(kpis.as_slice())?;
+    assert_eq!(kpis.kpis.map(|k| k.window_end), Some("2025-12-31".into()));
     assert!(trailers.contains("grpc-status:0"), "{trailers}");
+    mesh.stop().await;
+    Ok(())
+}
+
+/// Returns the audit entries as the store holds them, internal fields included.
+async fn stored_audit_entries(mesh: &TestMesh) -> anyhow::Result<Vec<proto::store::AuditEntry>> {
+    use mesh_core::capability::{Hop, narrow, rights::STORE_READ};
+    use proto::store::{ListAuditEntriesRequest, store_service_client::StoreServiceClient};
+    let now = std::time::SystemTime::now();
+    let (gateway, store) = (mesh.id("gateway"), mesh.id("store"));
+    let hop = Hop {
+        caller: &gateway,
+        callee: &store,
+        service: "store",
+        method: proto::methods::store_service::LIST_AUDIT_ENTRIES,
+        ttl: Duration::from_secs(30),
+        delegated: &[],
+    };
+    let token = narrow(&mesh.mint(&[STORE_READ], now)?, &hop, now)?.to_base64()?;
+    let mut client =
+        StoreServiceClient::new(mesh.mtls_channel(mesh.addresses.store, mesh.tls_of("gateway")?)?);
+    let page = client
+        .list_audit_entries(mesh_tests::with_bearer(
+            &token,
+            ListAuditEntriesRequest {
+                page_size: 500,
+                page_token: String::new(),
+            },
+        )?)
+        .await?;
+    Ok(page.into_inner().entries)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_entries_leave_the_gateway_without_internal_fields() -> anyhow::Result<()> {
+    let mesh = TestMesh::start().await?;
+    let token = mesh.bearer()?;
+    call(&mesh, &token, "GetTelemetryStatus", "{}").await?;
+    // The store holds idempotency keys and revocation ids; the audit is
+    // written just after the answer, so look until it is there.
+    let mut stored = Vec::new();
+    for _ in 0..100 {
+        stored = stored_audit_entries(&mesh).await?;
+        if !stored.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    anyhow::ensure!(!stored.is_empty(), "nothing audited");
+    assert!(
+        stored
+            .iter()
+            .all(|e| !e.idempotency_key.is_empty() && !e.revocation_ids.is_empty()),
+        "{stored:?}"
+    );
+
+    // Read the gateway's answer as if it were the store's message: any
+    // internal field on the wire would decode into its old number.
+    let message = proto::gateway::ListAuditLogsRequest {
+        page_size: 100,
+        page_token: String::new(),
+    }
+    .encode_to_vec();
+    let (_, answer, trailers) = grpc_web_text(&mesh, "ListAuditLogs", message).await?;
+    assert!(trailers.contains("grpc-status:0"), "{trailers}");
+    let wire = proto::store::ListAuditEntriesResponse::decode(answer.as_slice())?;
+    let first = &stored[stored.len() - 1];
+    let listed = wire
+        .entries
+        .iter()
+        .find(|e| e.id == first.id)
+        .ok_or_else(|| anyhow::anyhow!("{} not listed: {wire:?}", first.id))?;
+    assert_eq!(listed.trace_id, first.trace_id);
+    assert_eq!(listed.status_code, first.status_code);
+    for entry in &wire.entries {
+        assert!(entry.idempotency_key.is_empty(), "{entry:?}");
+        assert!(entry.revocation_ids.is_empty(), "{entry:?}");
+    }
     mesh.stop().await;
     Ok(())
 }

@@ -416,7 +416,8 @@ async fn bad_arguments_are_invalid_arguments_from_whichever_service_checks_them(
         (
             "page size",
             page_size.map(drop),
-            "page_size must be between 1 and 500",
+            // The gateway checks page sizes itself, in its own words.
+            "page_size: must be between 1 and 500, got",
         ),
         ("page token", page_token.map(drop), "invalid page_token"),
     ] {

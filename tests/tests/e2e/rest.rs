@@ -9,7 +9,8 @@ use std::time::Duration;
 use mesh_tests::{TestMesh, http1, tools, with_bearer};
 use proto::gateway::{
     GetDashboardRequest, GetForecastRequest, GetHistoryRequest, GetKpisRequest, GetRankingsRequest,
-    GetRecommendationsRequest, ListAuditLogsRequest,
+    GetRecommendationsRequest, ListAuditLogsRequest, ListForecastRunsRequest,
+    ListRankingRunsRequest, ListRecommendationRunsRequest,
 };
 use serde_json::Value;
 
@@ -162,6 +163,37 @@ async fn every_rest_path_answers_the_figures_of_its_grpc_twin() -> anyhow::Resul
     let page = http1::get(address, &path, Some(&token)).await?.json()?;
     assert_eq!(page, as_json(twin.get_ref())?);
     assert_eq!(page["entries"].as_array().map(Vec::len), Some(3));
+
+    // The run histories: the runs the calls above recorded, read both ways.
+    let forecasts = grpc
+        .list_forecast_runs(with_bearer(&token, ListForecastRunsRequest::default())?)
+        .await?;
+    let page = rest("/api/storage/forecasts").await?;
+    assert_eq!(
+        figures(page.clone()),
+        figures(as_json(forecasts.get_ref())?)
+    );
+    assert!(page["runs"].as_array().is_some_and(|runs| runs.len() >= 2));
+    let rankings = grpc
+        .list_ranking_runs(with_bearer(&token, ListRankingRunsRequest::default())?)
+        .await?;
+    assert_eq!(
+        figures(rest("/api/storage/rankings").await?),
+        figures(as_json(rankings.get_ref())?)
+    );
+    let recommendations = grpc
+        .list_recommendation_runs(with_bearer(
+            &token,
+            ListRecommendationRunsRequest {
+                page_size: 5,
+                page_token: String::new(),
+            },
+        )?)
+        .await?;
+    assert_eq!(
+        figures(rest("/api/storage/recommendations?limit=5").await?),
+        figures(as_json(recommendations.get_ref())?)
+    );
 
     let status = http1::get(address, "/api/telemetry/status", Some(&token)).await?;
     let traceparent = status.header("traceparent").unwrap_or_default().to_owned();

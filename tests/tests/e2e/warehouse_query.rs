@@ -4,10 +4,7 @@
 
 use gateway::oidc::dev_issuer::DevClaims;
 use mesh_tests::{TestMesh, with_bearer};
-use proto::{
-    gateway::RunWarehouseQueryRequest,
-    warehouse::{QueryColumnType, query_cell::Value},
-};
+use proto::gateway::{QueryColumnType, RunWarehouseQueryRequest, query_cell::Value};
 use tonic::Code;
 
 fn query(sql: &str) -> RunWarehouseQueryRequest {

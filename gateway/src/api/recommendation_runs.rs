@@ -1,0 +1,33 @@
+//! `ListRecommendationRuns`: recorded recommendations, newest first, paged; without the
+//! idempotency keys the store keeps.
+
+use proto::{
+    gateway::{ListRecommendationRunsRequest, ListRecommendationRunsResponse},
+    store,
+};
+
+use super::{Call, Gateway, page_size, public::IntoPublic};
+use crate::error::ApiError;
+
+pub async fn list_recommendation_runs(
+    gateway: &Gateway,
+    call: &Call,
+    input: ListRecommendationRunsRequest,
+) -> Result<ListRecommendationRunsResponse, ApiError> {
+    let message = store::ListRecommendationRunsRequest {
+        page_size: page_size(input.page_size)?,
+        page_token: input.page_token,
+    };
+    let page = gateway
+        .upstreams
+        .store
+        .clone()
+        .list_recommendation_runs(call.request(message))
+        .await
+        .map_err(ApiError::from_upstream("store"))?
+        .into_inner();
+    Ok(ListRecommendationRunsResponse {
+        runs: page.runs.into_public(),
+        next_page_token: page.next_page_token,
+    })
+}
