@@ -31,7 +31,7 @@ pub mod telemetry_status;
 pub mod warehouse_query;
 pub mod watch_dashboard;
 
-use mesh_core::{capability::Capability, client::MeshChannel};
+use mesh_core::{capability::Capability, client::MeshChannel, server::Deadline};
 use proto::{
     forecaster::forecaster_service_client::ForecasterServiceClient,
     store::store_service_client::StoreServiceClient,
@@ -56,32 +56,37 @@ pub struct Gateway {
     pub dashboards: DashboardHub,
 }
 
-/// Who is calling, and the capability the edge minted for this call.
+/// Who is calling, the capability the edge minted for this call, and when
+/// the caller stops waiting.
 #[derive(Clone, Debug)]
 pub struct Call {
     pub principal: Principal,
     pub capability: Capability,
+    pub deadline: Option<Deadline>,
 }
 
 impl Call {
     /// Returns the call the edge's layers left in an HTTP request's extensions.
     pub fn of_http(extensions: &http::Extensions) -> Result<Self, ApiError> {
-        Self::from_parts(extensions.get(), extensions.get())
+        Self::from_parts(extensions.get(), extensions.get(), extensions.get())
     }
 
     /// Returns the call the edge's layers left in a gRPC request's extensions.
     pub fn of_grpc<T>(request: &tonic::Request<T>) -> Result<Self, ApiError> {
-        Self::from_parts(request.extensions().get(), request.extensions().get())
+        let extensions = request.extensions();
+        Self::from_parts(extensions.get(), extensions.get(), extensions.get())
     }
 
     fn from_parts(
         principal: Option<&Principal>,
         capability: Option<&Capability>,
+        deadline: Option<&Deadline>,
     ) -> Result<Self, ApiError> {
         match (principal, capability) {
             (Some(principal), Some(capability)) => Ok(Self {
                 principal: principal.clone(),
                 capability: capability.clone(),
+                deadline: deadline.copied(),
             }),
             _ => Err(ApiError::Internal(
                 "a public call reached its operation without the edge's principal and capability"
@@ -90,9 +95,15 @@ impl Call {
         }
     }
 
-    /// Returns `message` as a request carrying this call's capability.
+    /// Returns `message` as a request carrying this call's capability and
+    /// what is left of its deadline, so upstream work stops when the caller
+    /// stops waiting.
     pub fn request<T>(&self, message: T) -> tonic::Request<T> {
-        mesh_core::client::with_capability(&self.capability, message)
+        let mut request = mesh_core::client::with_capability(&self.capability, message);
+        if let Some(deadline) = self.deadline {
+            request.set_timeout(deadline.remaining());
+        }
+        request
     }
 }
 

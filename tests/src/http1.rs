@@ -37,13 +37,29 @@ pub async fn request(
     path: &str,
     headers: &[(&str, &str)],
 ) -> anyhow::Result<Response> {
+    send(address, method, path, headers, &[]).await
+}
+
+/// Sends `method path` with `headers` and `body`; returns the whole response.
+pub async fn send(
+    address: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> anyhow::Result<Response> {
     let mut raw = format!("{method} {path} HTTP/1.1\r\nhost: {address}\r\nconnection: close\r\n");
     for (name, value) in headers {
         raw.push_str(&format!("{name}: {value}\r\n"));
     }
+    if !body.is_empty() {
+        raw.push_str(&format!("content-length: {}\r\n", body.len()));
+    }
     raw.push_str("\r\n");
+    let mut raw = raw.into_bytes();
+    raw.extend_from_slice(body);
     let mut stream = tokio::net::TcpStream::connect(address).await?;
-    stream.write_all(raw.as_bytes()).await?;
+    stream.write_all(&raw).await?;
     let mut response = Vec::new();
     stream.read_to_end(&mut response).await?;
     parse(&String::from_utf8_lossy(&response))

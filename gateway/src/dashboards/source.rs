@@ -51,6 +51,8 @@ impl UpstreamSource {
                 scopes: Arc::default(),
             },
             capability,
+            // A refresh serves viewers, none of whom waits on it alone.
+            deadline: None,
         })
     }
 }

@@ -12,13 +12,12 @@ use std::{
     pin::Pin,
     sync::{Arc, Mutex},
     task::{Context, Poll},
-    time::{Duration, Instant},
 };
 
 use bytes::Bytes;
 use http::{HeaderMap, Request, Response};
 use http_body::{Body as _, Frame, SizeHint};
-use mesh_core::trace::current_trace;
+use mesh_core::{server::Deadline, trace::current_trace};
 use proto::store::AuditEntry;
 use tonic::{Code, body::Body};
 
@@ -112,7 +111,7 @@ where
             }),
             notes,
             auditor: self.auditor.clone(),
-            deadline: grpc_timeout(request.headers()).map(|timeout| Instant::now() + timeout),
+            deadline: request.extensions().get::<Deadline>().copied(),
         };
         let future = self.inner.call(request);
         Box::pin(async move {
@@ -166,22 +165,6 @@ fn grpc_status(headers: &HeaderMap) -> Option<Code> {
         .map(Code::from_i32)
 }
 
-/// Parses `grpc-timeout` (e.g. `250m`, `5S`): the caller's deadline.
-fn grpc_timeout(headers: &HeaderMap) -> Option<Duration> {
-    let value = headers.get("grpc-timeout")?.to_str().ok()?;
-    let (digits, unit) = value.split_at(value.len().checked_sub(1)?);
-    let amount: u64 = digits.parse().ok()?;
-    Some(match unit {
-        "H" => Duration::from_secs(amount.saturating_mul(3600)),
-        "M" => Duration::from_secs(amount.saturating_mul(60)),
-        "S" => Duration::from_secs(amount),
-        "m" => Duration::from_millis(amount),
-        "u" => Duration::from_micros(amount),
-        "n" => Duration::from_nanos(amount),
-        _ => return None,
-    })
-}
-
 /// An entry waiting for its outcome. Dropped without one, the call ended
 /// early: past its deadline it timed out, otherwise the client cancelled.
 #[derive(Debug)]
@@ -189,7 +172,7 @@ struct Pending {
     entry: Option<AuditEntry>,
     notes: AuditNotes,
     auditor: Auditor,
-    deadline: Option<Instant>,
+    deadline: Option<Deadline>,
 }
 
 impl Pending {
@@ -205,7 +188,7 @@ impl Pending {
 impl Drop for Pending {
     fn drop(&mut self) {
         let code = match self.deadline {
-            Some(deadline) if Instant::now() >= deadline => Code::DeadlineExceeded,
+            Some(deadline) if deadline.expired() => Code::DeadlineExceeded,
             _ => Code::Cancelled,
         };
         self.finish(code);

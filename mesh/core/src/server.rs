@@ -6,10 +6,12 @@
 //!
 //! 1. trace: a server span per call, parented on the caller's context,
 //!    whose `traceparent` every response carries back;
-//! 2. peer identity: the caller's identity into request extensions;
-//! 3. the service's own layers (the gateway's edge: CORS, gRPC-web,
+//! 2. deadline: a call whose `grpc-timeout` runs out answers
+//!    `DEADLINE_EXCEEDED`, and its deadline goes into request extensions;
+//! 3. peer identity: the caller's identity into request extensions;
+//! 4. the service's own layers (the gateway's edge: CORS, gRPC-web,
 //!    authentication, minting, audit);
-//! 4. authorization: the caller on the allow-list, its capability checked;
+//! 5. authorization: the caller on the allow-list, its capability checked;
 //!
 //! then health, reflection and the service's routes. A plaintext port serves
 //! only health for kubelet probes, and an optional admin port serves
@@ -17,6 +19,7 @@
 //!
 //! - [`spec`]: what a service is and who may call it.
 //! - [`transport`]: how connections arrive and who vouches for the peer.
+//! - [`deadline`]: the caller's deadline, answered as one.
 //! - [`peer_identity`]: the layer that puts the peer's identity in extensions.
 //! - [`listeners`]: the sockets a service serves on.
 //! - [`probe`]: health and reflection, and the plaintext probe server.
@@ -24,6 +27,7 @@
 //! - [`lifecycle`]: signals, and waiting until a server is serving.
 
 mod admin;
+mod deadline;
 mod lifecycle;
 mod listeners;
 mod peer_identity;
@@ -39,6 +43,7 @@ use tokio_util::sync::CancellationToken;
 use tonic::{body::Body, service::Routes};
 use tower::{ServiceBuilder, ServiceExt, util::BoxCloneSyncService};
 
+pub use deadline::{Deadline, DeadlineLayer, grpc_timeout};
 pub use lifecycle::{NotServing, cancel_on_signal, wait_until_serving};
 pub use listeners::Listeners;
 pub use peer_identity::peer_identity;
@@ -182,6 +187,7 @@ impl Server {
         let service = ServiceBuilder::new()
             .layer(server_trace_layer())
             .layer(ReturnTraceContextLayer)
+            .layer(DeadlineLayer)
             .map_request(peer_identity(transport.vouches_for_peers()))
             .service(inner);
 
