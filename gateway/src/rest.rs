@@ -7,8 +7,10 @@
 //!
 //! - [`routes`]: the paths, the method each is, their parameters.
 //! - [`query`]: a query string into a typed request.
+//! - [`body`]: a JSON body into a typed request, `null` values as missing.
 //! - [`openapi`]: the OpenAPI document, served at `/api/openapi.json`.
 
+pub mod body;
 pub mod openapi;
 pub mod query;
 pub mod routes;
@@ -95,6 +97,9 @@ fn handler(route: &'static Route, gateway: Arc<Gateway>) -> MethodRouter {
         gateway::LIST_RECOMMENDATION_RUNS => operation(route, gateway, |g, c, i| {
             Box::pin(api::recommendation_runs::list_recommendation_runs(g, c, i))
         }),
+        gateway::FORECAST_SERIES => posted(gateway, |g, c, i| {
+            Box::pin(api::forecast_series::forecast_series(g, c, i))
+        }),
         gateway::GET_TELEMETRY_STATUS => operation(route, gateway, |_, _, i| {
             Box::pin(api::telemetry_status::get_telemetry_status(i))
         }),
@@ -129,14 +134,44 @@ where
             Ok((call, input)) => run(&gateway, &call, input).await,
             Err(error) => Err(error),
         };
-        match answered.and_then(|output| {
-            serde_json::to_vec(&output)
-                .map_err(|error| ApiError::Internal(format!("answer does not serialize: {error}")))
-        }) {
-            Ok(body) => json(StatusCode::OK, body.into()),
-            Err(error) => rest_response(&error.status()),
-        }
+        answer(answered)
     })
+}
+
+/// Like [`operation`], for a `POST` whose JSON body is the request.
+fn posted<I, O>(gateway: Arc<Gateway>, run: Operation<I, O>) -> MethodRouter
+where
+    I: DeserializeOwned + Send + 'static,
+    O: Serialize + Send + 'static,
+{
+    axum::routing::post(move |request: Request| async move {
+        let call = Call::of_http(request.extensions());
+        let answered = match call {
+            Ok(call) => match axum::body::to_bytes(request.into_body(), body::MAX_BODY).await {
+                Ok(bytes) => match body::parse::<I>(&bytes) {
+                    Ok(input) => run(&gateway, &call, input).await,
+                    Err(error) => Err(error),
+                },
+                Err(_) => Err(ApiError::invalid(
+                    "body",
+                    format!("unreadable or larger than {} bytes", body::MAX_BODY),
+                )),
+            },
+            Err(error) => Err(error),
+        };
+        answer(answered)
+    })
+}
+
+/// Returns the REST answer: the output as JSON, or the error's.
+fn answer<O: Serialize>(answered: Result<O, ApiError>) -> http::Response<Body> {
+    match answered.and_then(|output| {
+        serde_json::to_vec(&output)
+            .map_err(|error| ApiError::Internal(format!("answer does not serialize: {error}")))
+    }) {
+        Ok(body) => json(StatusCode::OK, body.into()),
+        Err(error) => rest_response(&error.status()),
+    }
 }
 
 async fn health(ready: bool) -> http::Response<Body> {

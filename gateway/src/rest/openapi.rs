@@ -78,11 +78,18 @@ pub fn document() -> Result<Vec<u8>, OpenApiError> {
             );
         }
         let name = route.method.rsplit('/').next().unwrap_or(route.method);
-        paths.insert(
-            route.path.into(),
+        let operation = if route.body {
+            let input = contracts.input_of(route.method)?;
+            wanted.insert(input.clone());
+            json!({"post": {"operationId": name, "summary": format!("{name} over REST"),
+                            "requestBody": {"required": true, "description": "the request message; a point's value may be null: missing, never 0",
+                                            "content": {"application/json": {"schema": reference(&input)}}},
+                            "responses": responses}})
+        } else {
             json!({"get": {"operationId": name, "summary": format!("{name} over REST"),
-                           "parameters": parameters, "responses": responses}}),
-        );
+                           "parameters": parameters, "responses": responses}})
+        };
+        paths.insert(route.path.into(), operation);
     }
     paths.insert(
         "/api/health".into(),
@@ -143,6 +150,7 @@ struct Contracts<'a> {
     messages: BTreeMap<String, &'a DescriptorProto>,
     enums: BTreeMap<String, Vec<String>>,
     outputs: BTreeMap<String, String>,
+    inputs: BTreeMap<String, String>,
 }
 
 impl<'a> Contracts<'a> {
@@ -151,6 +159,7 @@ impl<'a> Contracts<'a> {
             messages: BTreeMap::new(),
             enums: BTreeMap::new(),
             outputs: BTreeMap::new(),
+            inputs: BTreeMap::new(),
         };
         for file in &set.file {
             let package = file.package();
@@ -162,10 +171,14 @@ impl<'a> Contracts<'a> {
             }
             for service in &file.service {
                 for method in &service.method {
+                    let path = format!("/{package}.{}/{}", service.name(), method.name());
                     contracts.outputs.insert(
-                        format!("/{package}.{}/{}", service.name(), method.name()),
+                        path.clone(),
                         method.output_type().trim_start_matches('.').to_owned(),
                     );
+                    contracts
+                        .inputs
+                        .insert(path, method.input_type().trim_start_matches('.').to_owned());
                 }
             }
         }
@@ -196,6 +209,13 @@ impl<'a> Contracts<'a> {
 
     fn output_of(&self, method: &str) -> Result<String, OpenApiError> {
         self.outputs
+            .get(method)
+            .cloned()
+            .ok_or_else(|| OpenApiError::Missing(method.to_owned()))
+    }
+
+    fn input_of(&self, method: &str) -> Result<String, OpenApiError> {
+        self.inputs
             .get(method)
             .cloned()
             .ok_or_else(|| OpenApiError::Missing(method.to_owned()))
@@ -281,7 +301,8 @@ mod tests {
     fn the_document_describes_every_route_and_every_message_it_names() -> anyhow::Result<()> {
         let document: Value = serde_json::from_slice(&document()?)?;
         for route in ROUTES {
-            let get = &document["paths"][route.path]["get"];
+            let verb = if route.body { "post" } else { "get" };
+            let get = &document["paths"][route.path][verb];
             assert!(get.is_object(), "{} is documented", route.path);
             for param in route.params {
                 assert!(

@@ -31,6 +31,8 @@ pub struct Route {
     pub path: &'static str,
     pub method: &'static str,
     pub params: &'static [Param],
+    /// `POST` with the request message as a JSON body; `GET` otherwise.
+    pub body: bool,
 }
 
 const fn days(name: &'static str, max: i32, description: &'static str) -> Param {
@@ -63,6 +65,7 @@ pub const ROUTES: &[Route] = &[
         path: "/api/telemetry/status",
         method: gateway::GET_TELEMETRY_STATUS,
         params: &[],
+        body: false,
     },
     Route {
         path: "/api/kpis",
@@ -72,6 +75,7 @@ pub const ROUTES: &[Route] = &[
             3650,
             "days in the window, 1 to 3650; 0 or absent means 30",
         )],
+        body: false,
     },
     Route {
         path: "/api/history",
@@ -81,6 +85,7 @@ pub const ROUTES: &[Route] = &[
             3650,
             "days of history, 1 to 3650; 0 or absent means 365",
         )],
+        body: false,
     },
     Route {
         path: "/api/forecasts",
@@ -90,6 +95,7 @@ pub const ROUTES: &[Route] = &[
             365,
             "days to forecast, 1 to 365; 0 or absent means 30",
         )],
+        body: false,
     },
     Route {
         path: "/api/rankings",
@@ -107,6 +113,7 @@ pub const ROUTES: &[Route] = &[
                 "days in the window, 1 to 365; 0 or absent means 30",
             ),
         ],
+        body: false,
     },
     Route {
         path: "/api/recommendations",
@@ -116,6 +123,7 @@ pub const ROUTES: &[Route] = &[
             365,
             "days growth is measured over, 1 to 365; 0 or absent means 30",
         )],
+        body: false,
     },
     Route {
         path: "/api/dashboard",
@@ -125,26 +133,37 @@ pub const ROUTES: &[Route] = &[
             365,
             "days to forecast, 1 to 365; 0 or absent means 30",
         )],
+        body: false,
     },
     Route {
         path: "/api/storage/audit-logs",
         method: gateway::LIST_AUDIT_LOGS,
         params: &PAGE,
+        body: false,
     },
     Route {
         path: "/api/storage/forecasts",
         method: gateway::LIST_FORECAST_RUNS,
         params: &PAGE,
+        body: false,
     },
     Route {
         path: "/api/storage/rankings",
         method: gateway::LIST_RANKING_RUNS,
         params: &PAGE,
+        body: false,
     },
     Route {
         path: "/api/storage/recommendations",
         method: gateway::LIST_RECOMMENDATION_RUNS,
         params: &PAGE,
+        body: false,
+    },
+    Route {
+        path: "/api/forecasts/series",
+        method: gateway::FORECAST_SERIES,
+        params: &[],
+        body: true,
     },
 ];
 

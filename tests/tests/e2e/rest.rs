@@ -378,6 +378,12 @@ async fn schemathesis_finds_the_openapi_document_true() -> anyhow::Result<()> {
             // that can take longer than schemathesis's default 10 s.
             "--request-timeout".into(),
             "60".into(),
+            "--max-response-time".into(),
+            "60".into(),
+            // Random series are schema-valid yet rightly refused (dates that
+            // are not dates, too few points): the POST is tested on its own.
+            "--exclude-path".into(),
+            "/api/forecasts/series".into(),
             "--no-color".into(),
         ],
     )
@@ -387,6 +393,76 @@ async fn schemathesis_finds_the_openapi_document_true() -> anyhow::Result<()> {
         "schemathesis failed:\n{}\n{}",
         output.stdout, output.stderr
     );
+    mesh.stop().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_monthly_series_posted_with_a_null_is_forecast_in_months() -> anyhow::Result<()> {
+    let mesh = TestMesh::start().await?;
+    let token = mesh.bearer()?;
+    let bearer = format!("Bearer {token}");
+    let points: Vec<Value> = (0..48)
+        .map(|m| {
+            let date = format!("{}-{:02}-01", 2021 + m / 12, m % 12 + 1);
+            // One month unknown: a JSON null, which must never become 0.
+            let value = if m == 30 {
+                Value::Null
+            } else {
+                Value::from(200.0 + 2.0 * f64::from(m) + [0.0, 5.0, 9.0, 3.0][(m % 4) as usize])
+            };
+            serde_json::json!({"date": date, "value": value})
+        })
+        .collect();
+    let post = |body: Value| {
+        let bearer = bearer.clone();
+        async move {
+            http1::send(
+                mesh.addresses.gateway,
+                "POST",
+                "/api/forecasts/series",
+                &[
+                    ("content-type", "application/json"),
+                    ("authorization", &bearer),
+                ],
+                body.to_string().as_bytes(),
+            )
+            .await
+        }
+    };
+    let filled = post(serde_json::json!({
+        "horizon": 18,
+        "inline": {"points": points.clone(), "missing_values": "MISSING_VALUES_INTERPOLATE"}
+    }))
+    .await?;
+    assert_eq!(filled.status, 200, "{filled:?}");
+    let forecast = &filled.json()?["forecast"];
+    let dates: Vec<&str> = forecast["points"]
+        .as_array()
+        .map(|points| points.iter().filter_map(|p| p["date"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(dates.len(), 18);
+    assert_eq!(dates.first(), Some(&"2025-01-01"));
+    assert_eq!(dates.last(), Some(&"2026-06-01"));
+    assert_eq!(forecast["frequency"], "FREQUENCY_MONTHLY");
+    assert!(
+        forecast["notes"].as_array().is_some_and(|notes| notes
+            .iter()
+            .any(|n| n.as_str().is_some_and(|n| n.contains("missing")))),
+        "the filled month is said: {forecast}"
+    );
+
+    let refused = post(serde_json::json!({"horizon": 18, "inline": {"points": points}})).await?;
+    assert_eq!(refused.status, 400, "{refused:?}");
+    let body = refused.json()?;
+    assert!(
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("points[30].value") && m.contains("missing")),
+        "a null is refused by name unless filling is asked: {body}"
+    );
+    let garbage = post(Value::String("not a request".into())).await?;
+    assert_eq!(garbage.status, 400, "{garbage:?}");
     mesh.stop().await;
     Ok(())
 }
