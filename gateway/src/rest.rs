@@ -64,42 +64,41 @@ pub fn router(
     Ok(router)
 }
 
+/// The boxed future of an operation, for [`Operation`]'s pointer type.
+macro_rules! op {
+    ($operation:path) => {
+        |g, c, i| Box::pin($operation(g, c, i))
+    };
+}
+
 /// Returns the handler of `route`: its operation, by the method it is.
 fn handler(route: &'static Route, gateway: Arc<Gateway>) -> MethodRouter {
     match route.method {
-        gateway::GET_KPIS => operation(route, gateway, |g, c, i| {
-            Box::pin(api::kpis::get_kpis(g, c, i))
-        }),
-        gateway::GET_HISTORY => operation(route, gateway, |g, c, i| {
-            Box::pin(api::history::get_history(g, c, i))
-        }),
-        gateway::GET_FORECAST => operation(route, gateway, |g, c, i| {
-            Box::pin(api::forecast::get_forecast(g, c, i))
-        }),
-        gateway::GET_DASHBOARD => operation(route, gateway, |g, c, i| {
-            Box::pin(api::dashboard::get_dashboard(g, c, i))
-        }),
-        gateway::GET_RANKINGS => operation(route, gateway, |g, c, i| {
-            Box::pin(api::rankings::get_rankings(g, c, i))
-        }),
-        gateway::GET_RECOMMENDATIONS => operation(route, gateway, |g, c, i| {
-            Box::pin(api::recommendations::get_recommendations(g, c, i))
-        }),
-        gateway::LIST_AUDIT_LOGS => operation(route, gateway, |g, c, i| {
-            Box::pin(api::audit_logs::list_audit_logs(g, c, i))
-        }),
-        gateway::LIST_FORECAST_RUNS => operation(route, gateway, |g, c, i| {
-            Box::pin(api::forecast_runs::list_forecast_runs(g, c, i))
-        }),
-        gateway::LIST_RANKING_RUNS => operation(route, gateway, |g, c, i| {
-            Box::pin(api::ranking_runs::list_ranking_runs(g, c, i))
-        }),
-        gateway::LIST_RECOMMENDATION_RUNS => operation(route, gateway, |g, c, i| {
-            Box::pin(api::recommendation_runs::list_recommendation_runs(g, c, i))
-        }),
-        gateway::FORECAST_SERIES => posted(gateway, |g, c, i| {
-            Box::pin(api::forecast_series::forecast_series(g, c, i))
-        }),
+        gateway::GET_KPIS => operation(route, gateway, op!(api::kpis::get_kpis)),
+        gateway::GET_HISTORY => operation(route, gateway, op!(api::history::get_history)),
+        gateway::GET_FORECAST => operation(route, gateway, op!(api::forecast::get_forecast)),
+        gateway::GET_DASHBOARD => operation(route, gateway, op!(api::dashboard::get_dashboard)),
+        gateway::GET_RANKINGS => operation(route, gateway, op!(api::rankings::get_rankings)),
+        gateway::GET_RECOMMENDATIONS => operation(
+            route,
+            gateway,
+            op!(api::recommendations::get_recommendations),
+        ),
+        gateway::LIST_AUDIT_LOGS => {
+            operation(route, gateway, op!(api::audit_logs::list_audit_logs))
+        }
+        gateway::LIST_FORECAST_RUNS => {
+            operation(route, gateway, op!(api::forecast_runs::list_forecast_runs))
+        }
+        gateway::LIST_RANKING_RUNS => {
+            operation(route, gateway, op!(api::ranking_runs::list_ranking_runs))
+        }
+        gateway::LIST_RECOMMENDATION_RUNS => operation(
+            route,
+            gateway,
+            op!(api::recommendation_runs::list_recommendation_runs),
+        ),
+        gateway::FORECAST_SERIES => posted(gateway, op!(api::forecast_series::forecast_series)),
         gateway::GET_TELEMETRY_STATUS => operation(route, gateway, |_, _, i| {
             Box::pin(api::telemetry_status::get_telemetry_status(i))
         }),

@@ -27,7 +27,7 @@ pub async fn list_audit_logs(
         .map_err(ApiError::from_upstream("store"))?
         .into_inner();
     Ok(ListAuditLogsResponse {
-        entries: page.entries.into_public(),
+        entries: page.entries.into_public()?,
         next_page_token: page.next_page_token,
     })
 }

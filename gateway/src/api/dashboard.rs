@@ -54,8 +54,8 @@ pub async fn fetch(
         },
     )?;
     Ok(GetDashboardResponse {
-        kpis: kpis.into_inner().kpis.into_public(),
-        history: history.into_inner().days.into_public(),
-        forecast: forecast.into_inner().forecast.into_public(),
+        kpis: kpis.into_inner().kpis.into_public()?,
+        history: history.into_inner().days.into_public()?,
+        forecast: forecast.into_inner().forecast.into_public()?,
     })
 }

@@ -44,6 +44,6 @@ pub async fn get_forecast(
         .into_inner()
         .forecast;
     Ok(GetForecastResponse {
-        forecast: forecast.into_public(),
+        forecast: forecast.into_public()?,
     })
 }

@@ -12,7 +12,7 @@ use super::{
     Call, Gateway,
     forecast::{DEFAULT_DAYS, MAX_DAYS},
     idempotency_key, in_range,
-    public::{IntoPublic, forecaster::inline_series},
+    public::{IntoPublic, twins::inline_series},
 };
 use crate::error::ApiError;
 
@@ -40,11 +40,12 @@ pub async fn forecast_series(
             ));
         }
     };
-    let series = series.map(|series| match series {
-        Asked::StockItemId(id) => Series::StockItemId(id),
-        Asked::CustomerId(id) => Series::CustomerId(id),
-        Asked::Inline(inline) => Series::Inline(inline_series(inline)),
-    });
+    let series = match series {
+        Some(Asked::StockItemId(id)) => Some(Series::StockItemId(id)),
+        Some(Asked::CustomerId(id)) => Some(Series::CustomerId(id)),
+        Some(Asked::Inline(inline)) => Some(Series::Inline(inline_series(&inline)?)),
+        None => None,
+    };
     let message = forecaster::ForecastSeriesRequest {
         horizon_days,
         horizon,
@@ -64,6 +65,6 @@ pub async fn forecast_series(
         .into_inner()
         .forecast;
     Ok(ForecastSeriesResponse {
-        forecast: forecast.into_public(),
+        forecast: forecast.into_public()?,
     })
 }

@@ -27,6 +27,6 @@ pub async fn get_history(
         .into_inner()
         .days;
     Ok(GetHistoryResponse {
-        days: days.into_public(),
+        days: days.into_public()?,
     })
 }

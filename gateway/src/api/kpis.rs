@@ -25,8 +25,8 @@ pub async fn get_kpis(
         .map_err(ApiError::from_upstream("warehouse"))?
         .into_inner();
     Ok(GetKpisResponse {
-        kpis: kpis.kpis.into_public(),
-        previous: kpis.previous.into_public(),
-        change: kpis.change.into_public(),
+        kpis: kpis.kpis.into_public()?,
+        previous: kpis.previous.into_public()?,
+        change: kpis.change.into_public()?,
     })
 }

@@ -28,6 +28,6 @@ pub async fn get_rankings(
         .into_inner()
         .ranking;
     Ok(GetRankingsResponse {
-        ranking: ranking.into_public(),
+        ranking: ranking.into_public()?,
     })
 }

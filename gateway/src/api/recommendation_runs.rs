@@ -27,7 +27,7 @@ pub async fn list_recommendation_runs(
         .map_err(ApiError::from_upstream("store"))?
         .into_inner();
     Ok(ListRecommendationRunsResponse {
-        runs: page.runs.into_public(),
+        runs: page.runs.into_public()?,
         next_page_token: page.next_page_token,
     })
 }

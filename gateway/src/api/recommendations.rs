@@ -28,6 +28,6 @@ pub async fn get_recommendations(
         .into_inner()
         .run;
     Ok(GetRecommendationsResponse {
-        run: run.into_public(),
+        run: run.into_public()?,
     })
 }

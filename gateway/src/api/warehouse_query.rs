@@ -31,8 +31,8 @@ pub async fn run_warehouse_query(
         .map_err(ApiError::from_upstream("warehouse"))?
         .into_inner();
     Ok(RunWarehouseQueryResponse {
-        columns: answer.columns.into_public(),
-        rows: answer.rows.into_public(),
+        columns: answer.columns.into_public()?,
+        rows: answer.rows.into_public()?,
         truncated: answer.truncated,
     })
 }
