@@ -1,136 +1,99 @@
-//! The audit trail: one store entry per gateway call, written after the call
-//! with its status and trace id. Entries queue in memory and go to the store
-//! in batches (one transaction each), which is what makes auditing every
-//! call cheap. A batch retries with the same idempotency keys, so a retry
-//! never makes a second entry; a batch that still cannot be written is logged
-//! entry by entry rather than dropped silently.
+//! The audit trail: one store entry per authenticated gateway call, with its
+//! final status and trace id.
+//!
+//! An entry is on local disk in the [`spool`] before its call's answer is
+//! released, and the [`drain`] moves it to the store, in order and with its
+//! idempotency key, for as long as the store takes to come back. A gateway
+//! killed mid-flight loses nothing it answered: the next start drains what
+//! the spool holds. When the spool is full (the store down for long, at
+//! the rate calls arrive) new calls are refused with `UNAVAILABLE` rather
+//! than served unaudited.
+//!
+//! - [`frame`]: one entry on disk, checksummed.
+//! - [`spool`]: segments on disk, group commit, the drain cursor.
+//! - [`drain`]: spool to store, with backoff.
 
-use std::{
-    sync::Arc,
-    time::{Duration, SystemTime},
-};
+mod drain;
+mod frame;
+pub mod spool;
 
-use mesh_core::{
-    capability::{CapabilityMinter, rights::STORE_WRITE},
-    client::{MeshChannel, with_capability},
-};
-use proto::store::{
-    AppendAuditEntriesRequest, AuditEntry, store_service_client::StoreServiceClient,
-};
-use tokio::{sync::mpsc, task::JoinHandle};
+use proto::store::AuditEntry;
 
-/// Entries a batch takes at most.
-const BATCH: usize = 200;
-/// How long a batch waits to fill once it has an entry.
-const LINGER: Duration = Duration::from_millis(20);
-/// Entries waiting at most; beyond that, callers wait to enqueue.
-const QUEUE: usize = 10_000;
-const RETRIES: [Duration; 3] = [
-    Duration::ZERO,
-    Duration::from_millis(200),
-    Duration::from_secs(1),
-];
-/// The principal the gateway writes audit batches as.
-const AUDITOR: &str = "gateway-audit";
+pub use drain::{AuditDrain, AuditStore};
+pub use spool::{SpoolError, SpoolSettings};
 
-/// Queues audit entries for the batch writer.
+use spool::SpoolWriter;
+
+/// Records audit entries; clone it freely.
 #[derive(Clone, Debug)]
 pub struct Auditor {
-    queue: mpsc::Sender<AuditEntry>,
+    sink: Sink,
+}
+
+#[derive(Clone, Debug)]
+enum Sink {
+    Spool(SpoolWriter),
+    /// Entries into a channel, for tests of what is recorded.
+    #[cfg(test)]
+    Queue(tokio::sync::mpsc::Sender<AuditEntry>),
 }
 
 impl Auditor {
-    /// Starts the batch writer. It ends, after writing what is queued, once
-    /// every `Auditor` clone is dropped.
+    /// Opens the spool and starts draining it into `store`.
     pub fn start(
-        store: StoreServiceClient<MeshChannel>,
-        minter: Arc<CapabilityMinter>,
-    ) -> (Self, JoinHandle<()>) {
-        let (queue, entries) = mpsc::channel(QUEUE);
-        let writer = BatchWriter { store, minter };
-        (Self { queue }, tokio::spawn(writer.run(entries)))
+        settings: &SpoolSettings,
+        store: AuditStore,
+    ) -> Result<(Self, AuditDrain), SpoolError> {
+        let (writer, reader) = spool::open(settings)?;
+        let drain = AuditDrain::start(reader, store);
+        Ok((
+            Self {
+                sink: Sink::Spool(writer),
+            },
+            drain,
+        ))
     }
 
     /// An auditor that only queues, for tests of what is recorded.
     #[cfg(test)]
-    pub(crate) fn from_queue(queue: mpsc::Sender<AuditEntry>) -> Self {
-        Self { queue }
+    pub(crate) fn from_queue(queue: tokio::sync::mpsc::Sender<AuditEntry>) -> Self {
+        Self {
+            sink: Sink::Queue(queue),
+        }
     }
 
-    /// Queues `entry` under a fresh idempotency key; the caller's response
-    /// does not wait for the store.
-    pub fn record(&self, mut entry: AuditEntry) {
+    /// Returns whether new calls can be audited: the spool has room.
+    pub fn has_room(&self) -> bool {
+        match &self.sink {
+            Sink::Spool(writer) => writer.has_room(),
+            #[cfg(test)]
+            Sink::Queue(queue) => queue.capacity() > 0,
+        }
+    }
+
+    /// Records `entry` under a fresh idempotency key; returns once it is on
+    /// disk.
+    pub async fn record(&self, mut entry: AuditEntry) -> Result<(), SpoolError> {
         entry.idempotency_key = uuid::Uuid::new_v4().to_string();
-        if let Err(mpsc::error::TrySendError::Full(entry)) = self.queue.try_send(entry) {
-            // Never drop an entry: wait for room off the request path.
-            let queue = self.queue.clone();
-            tokio::spawn(async move {
-                if let Err(lost) = queue.send(entry).await {
-                    log_unwritten(&lost.0, "audit writer stopped");
-                }
-            });
-        }
-    }
-}
-
-struct BatchWriter {
-    store: StoreServiceClient<MeshChannel>,
-    minter: Arc<CapabilityMinter>,
-}
-
-impl BatchWriter {
-    async fn run(self, mut entries: mpsc::Receiver<AuditEntry>) {
-        let mut batch = Vec::with_capacity(BATCH);
-        while entries.recv_many(&mut batch, BATCH).await > 0 {
-            // Give a burst a moment to fill the batch.
-            let deadline = tokio::time::Instant::now() + LINGER;
-            while batch.len() < BATCH {
-                let room = BATCH - batch.len();
-                match tokio::time::timeout_at(deadline, entries.recv_many(&mut batch, room)).await {
-                    Ok(received) if received > 0 => {}
-                    _ => break,
-                }
-            }
-            self.write(std::mem::take(&mut batch)).await;
+        match &self.sink {
+            Sink::Spool(writer) => writer.append(&entry).await,
+            #[cfg(test)]
+            Sink::Queue(queue) => queue
+                .send(entry)
+                .await
+                .map_err(|_| SpoolError::Broken("test queue closed".into())),
         }
     }
 
-    async fn write(&self, batch: Vec<AuditEntry>) {
-        let mut last_error = String::new();
-        for delay in RETRIES {
-            tokio::time::sleep(delay).await;
-            let capability = match self.minter.mint(AUDITOR, &[STORE_WRITE], SystemTime::now()) {
-                Ok(capability) => capability,
-                Err(error) => {
-                    last_error = error.to_string();
-                    continue;
-                }
-            };
-            let request = with_capability(
-                &capability,
-                AppendAuditEntriesRequest {
-                    entries: batch.clone(),
-                },
-            );
-            match self.store.clone().append_audit_entries(request).await {
-                Ok(_) => return,
-                Err(status) => last_error = status.to_string(),
+    /// Records `entry` without waiting: for a call no one waits on any more.
+    pub fn record_detached(&self, mut entry: AuditEntry) {
+        entry.idempotency_key = uuid::Uuid::new_v4().to_string();
+        match &self.sink {
+            Sink::Spool(writer) => writer.append_detached(&entry),
+            #[cfg(test)]
+            Sink::Queue(queue) => {
+                let _ = queue.try_send(entry);
             }
         }
-        for entry in &batch {
-            log_unwritten(entry, &last_error);
-        }
     }
-}
-
-fn log_unwritten(entry: &AuditEntry, error: &str) {
-    tracing::error!(
-        error,
-        idempotency_key = %entry.idempotency_key,
-        principal = %entry.principal,
-        method = %entry.method,
-        status_code = %entry.status_code,
-        trace_id = %entry.trace_id,
-        "audit entry could not be written",
-    );
 }

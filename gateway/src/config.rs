@@ -7,6 +7,8 @@ use mesh_core::config::{ConfigError, MeshSettings};
 use secrecy::SecretString;
 use serde::Deserialize;
 
+use crate::audit::SpoolSettings;
+
 /// Everything the gateway needs to run.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -25,6 +27,8 @@ pub struct Config {
     pub store_address: String,
     /// Origins browsers may call from; `*` allows any (an explicit opt-in).
     pub cors_origins: Vec<String>,
+    /// Where audit entries wait on disk for the store.
+    pub audit_spool: SpoolSettings,
 }
 
 /// How browser tokens are validated.
@@ -58,6 +62,13 @@ struct Own {
     store_address: String,
     #[serde(default = "default_origins")]
     cors_origins: String,
+    audit_spool_dir: PathBuf,
+    #[serde(default = "default_spool_bytes")]
+    audit_spool_max_bytes: u64,
+}
+
+fn default_spool_bytes() -> u64 {
+    256 * 1024 * 1024
 }
 
 fn default_root_key_id() -> u32 {
@@ -130,6 +141,10 @@ impl Config {
                 .filter(|o| !o.is_empty())
                 .map(str::to_owned)
                 .collect(),
+            audit_spool: SpoolSettings {
+                dir: own.audit_spool_dir,
+                max_bytes: own.audit_spool_max_bytes,
+            },
         })
     }
 }
@@ -147,6 +162,7 @@ mod tests {
             ("GATEWAY_OIDC_ISSUER", "https://issuer.test"),
             ("GATEWAY_OIDC_AUDIENCE", "forecast-mesh"),
             ("GATEWAY_OIDC_JWKS_PATH", "/oidc/jwks.json"),
+            ("GATEWAY_AUDIT_SPOOL_DIR", "/data/audit-spool"),
             ("UNRELATED", "ignored"),
         ];
         base.iter()
@@ -166,6 +182,7 @@ mod tests {
         assert_eq!(config.warehouse_address, "warehouse:50052");
         assert_eq!(config.mesh.trust_domain, "forecast-mesh.local");
         assert_eq!(config.cors_origins.len(), 2);
+        assert_eq!(config.audit_spool.max_bytes, 256 * 1024 * 1024);
         assert!(
             !format!("{config:?}").contains("GATEWAY_ROOT_KEY=00"),
             "the secret is redacted"

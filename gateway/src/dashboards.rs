@@ -203,6 +203,7 @@ fn again(error: &ApiError) -> ApiError {
         ApiError::Invalid { field, reason } => ApiError::invalid(field, reason.clone()),
         ApiError::MissingScope(scope) => ApiError::MissingScope(scope),
         ApiError::NotFound(message) => ApiError::NotFound(message.clone()),
+        ApiError::AuditUnavailable => ApiError::AuditUnavailable,
         ApiError::Upstream { service, status } => ApiError::Upstream {
             service,
             status: status.clone(),

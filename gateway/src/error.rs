@@ -33,6 +33,10 @@ pub enum ApiError {
         service: &'static str,
         status: Status,
     },
+    /// The call's audit entry cannot be recorded: the spool is full or
+    /// broken, and an audit log fails closed.
+    #[error("the audit log cannot take entries now")]
+    AuditUnavailable,
     /// The gateway itself failed (minting a capability, say).
     #[error("{0}")]
     Internal(String),
@@ -67,6 +71,10 @@ impl ApiError {
             Self::MissingScope(_) => Status::permission_denied(self.to_string()),
             Self::NotFound(message) => Status::not_found(message.clone()),
             Self::Upstream { service, status } => rescue(service, status),
+            Self::AuditUnavailable => Status::unavailable(format!(
+                "the audit log cannot take entries now: try again later (trace {})",
+                current_trace().trace_id
+            )),
             Self::Internal(detail) => {
                 tracing::warn!(detail, "gateway failed");
                 internal()

@@ -108,7 +108,14 @@ pub async fn run(
         &config.oidc.jwks_path,
         config.oidc.algorithms.clone(),
     )?;
-    let (auditor, audit_writer) = audit::Auditor::start(upstreams.store.clone(), minter.clone());
+    let (auditor, audit_drain) = audit::Auditor::start(
+        &config.audit_spool,
+        audit::AuditStore {
+            client: upstreams.store.clone(),
+            minter: minter.clone(),
+        },
+    )?;
+    let spool_room = auditor.clone();
     let dashboards = dashboards::DashboardHub::new(
         Arc::new(dashboards::UpstreamSource::new(
             upstreams.clone(),
@@ -123,11 +130,23 @@ pub async fn run(
         grpc_service: proto::methods::gateway_service::SERVICE,
         access: Access::Public,
     };
-    let readiness = mesh_core::health::upstreams(vec![
-        ("warehouse", warehouse_channel),
-        ("forecaster", forecaster_channel),
-        ("store", store_channel),
-    ]);
+    // Ready while the figures can be read and calls audited. Neither the
+    // store nor the forecaster (which needs the store) is a condition: while
+    // they are down the spool keeps the audit and KPIs and history still
+    // answer, and taking the edge out of rotation would fail those too. A
+    // full spool refuses every call.
+    let upstreams_ready = mesh_core::health::upstreams(vec![("warehouse", warehouse_channel)]);
+    drop((forecaster_channel, store_channel));
+    let readiness: mesh_core::health::Readiness = Arc::new(move || {
+        let upstreams = upstreams_ready();
+        let room = spool_room.has_room();
+        Box::pin(async move {
+            if !room {
+                return Err("the audit spool is full".to_owned());
+            }
+            upstreams.await
+        })
+    });
     let gateway = Arc::new(api::Gateway {
         upstreams,
         dashboards,
@@ -142,14 +161,9 @@ pub async fn run(
     let grpc = std::mem::take(routes.axum_router_mut());
     *routes.axum_router_mut() = grpc.merge(rest);
     let served = server.serve(routes, listeners, shutdown).await;
-    // The server, and with it every auditor, is gone: the writer flushes
-    // what is queued and ends.
-    if tokio::time::timeout(Duration::from_secs(10), audit_writer)
-        .await
-        .is_err()
-    {
-        tracing::error!("audit writer did not finish flushing within 10 s");
-    }
+    // Every answered call's entry is on disk; hand the store what it can
+    // take in a few seconds, and leave the rest for the next start.
+    audit_drain.finish(Duration::from_secs(10)).await;
     served?;
     Ok(())
 }

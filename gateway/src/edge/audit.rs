@@ -4,6 +4,10 @@
 //! status of a REST answer, `DEADLINE_EXCEEDED` when the call's
 //! `grpc-timeout` ran out, `CANCELLED` when the client went away.
 //!
+//! The entry is on disk before the outcome leaves: a REST answer or a
+//! trailers-only gRPC answer waits for it, a streamed one holds its
+//! trailers. A spool with no room refuses the call with `UNAVAILABLE`.
+//!
 //! Calls refused before authentication are not audited: they have no
 //! principal, and auditing them would let anyone fill the log.
 
@@ -15,16 +19,18 @@ use std::{
 };
 
 use bytes::Bytes;
+use futures::future::BoxFuture;
 use http::{HeaderMap, Request, Response};
-use http_body::{Body as _, Frame, SizeHint};
+use http_body::{Frame, SizeHint};
 use mesh_core::{server::Deadline, trace::current_trace};
 use proto::store::AuditEntry;
 use tonic::{Code, body::Body};
 
+use super::gate::refusal;
 use super::{Principal, Protocol, PublicCall};
 use crate::{
     audit::Auditor,
-    error::{RestOutcome, code_name},
+    error::{ApiError, RestOutcome, code_name},
 };
 
 /// What layers below the audit add to a call's entry: the revocation ids
@@ -84,6 +90,7 @@ impl<S> tower::Service<Request<Body>> for Audited<S>
 where
     S: tower::Service<Request<Body>, Response = Response<Body>>,
     S::Future: Send + 'static,
+    S::Error: Send + 'static,
 {
     type Response = Response<Body>;
     type Error = S::Error;
@@ -99,9 +106,16 @@ where
         let (Some(call), Some(principal)) = (call, principal) else {
             return Box::pin(self.inner.call(request));
         };
+        if !self.auditor.has_room() {
+            // An audit log fails closed: no room, no call.
+            return Box::pin(std::future::ready(Ok(refusal(
+                call.protocol,
+                &ApiError::AuditUnavailable,
+            ))));
+        }
         let notes = AuditNotes::default();
         request.extensions_mut().insert(notes.clone());
-        let pending = Pending {
+        let mut pending = Pending {
             entry: Some(AuditEntry {
                 principal: principal.id.to_string(),
                 method: call.method.to_owned(),
@@ -116,15 +130,18 @@ where
         let future = self.inner.call(request);
         Box::pin(async move {
             let response = future.await?;
-            let answered =
-                answered_code(call.protocol, &response).map(|code| pending.as_answered(code));
-            Ok(response.map(|body| {
-                Body::new(AuditedBody {
-                    inner: body,
-                    pending,
-                    code: answered,
-                })
-            }))
+            match answered_code(call.protocol, &response) {
+                // The outcome is in the headers: on disk before they leave.
+                Some(code) => {
+                    let code = pending.as_answered(code);
+                    match pending.finish(code).await {
+                        Ok(()) => Ok(response),
+                        Err(()) => Ok(refusal(call.protocol, &ApiError::AuditUnavailable)),
+                    }
+                }
+                // The outcome is in the trailers: they wait for the disk.
+                None => Ok(response.map(|body| Body::new(AuditedBody::new(body, pending)))),
+            }
         })
     }
 }
@@ -188,12 +205,24 @@ impl Pending {
         }
     }
 
-    fn finish(&mut self, code: Code) {
-        if let Some(mut entry) = self.entry.take() {
-            entry.status_code = code_name(code).to_owned();
-            entry.revocation_ids = self.notes.take();
-            self.auditor.record(entry);
-        }
+    /// Returns the entry with its outcome, once.
+    fn take(&mut self, code: Code) -> Option<AuditEntry> {
+        let mut entry = self.entry.take()?;
+        entry.status_code = code_name(code).to_owned();
+        entry.revocation_ids = self.notes.take();
+        Some(entry)
+    }
+
+    /// Records the entry with `code`; returns once it is on disk.
+    fn finish(&mut self, code: Code) -> BoxFuture<'static, Result<(), ()>> {
+        let entry = self.take(code);
+        let auditor = self.auditor.clone();
+        Box::pin(async move {
+            let Some(entry) = entry else { return Ok(()) };
+            auditor.record(entry).await.map_err(|error| {
+                tracing::error!(%error, "audit entry not recorded: the call fails");
+            })
+        })
     }
 }
 
@@ -203,22 +232,44 @@ impl Drop for Pending {
             Some(deadline) if deadline.expired() => Code::DeadlineExceeded,
             _ => Code::Cancelled,
         };
-        self.finish(code);
+        if let Some(entry) = self.take(code) {
+            self.auditor.record_detached(entry);
+        }
     }
 }
 
-/// A response body that finishes its call's audit entry when it ends.
+/// A response body that records its call's entry when it ends, and holds
+/// the last frame (the trailers, with the status) until the entry is on
+/// disk.
 struct AuditedBody {
     inner: Body,
     pending: Pending,
-    /// The outcome known so far: from the headers, then from the trailers.
+    /// The outcome known so far: from the trailers.
     code: Option<Code>,
+    /// The last frame (`None`: the end itself), held for the disk.
+    held: Option<Option<Frame<Bytes>>>,
+    durable: Option<BoxFuture<'static, Result<(), ()>>>,
+    done: bool,
 }
 
 impl AuditedBody {
-    fn end(&mut self) {
+    fn new(inner: Body, pending: Pending) -> Self {
+        Self {
+            inner,
+            pending,
+            code: None,
+            held: None,
+            durable: None,
+            done: false,
+        }
+    }
+
+    /// Holds `last` until the entry is on disk.
+    fn hold(&mut self, last: Option<Frame<Bytes>>) {
         // A gRPC answer that ends with no status at all did not succeed.
-        self.pending.finish(self.code.unwrap_or(Code::Unknown));
+        let code = self.code.unwrap_or(Code::Unknown);
+        self.held = Some(last);
+        self.durable = Some(self.pending.finish(code));
     }
 }
 
@@ -230,42 +281,51 @@ impl http_body::Body for AuditedBody {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, tonic::Status>>> {
-        let polled = Pin::new(&mut self.inner).poll_frame(cx);
-        match &polled {
-            Poll::Ready(Some(Ok(frame))) => {
-                if let Some(code) = frame.trailers_ref().and_then(grpc_status) {
-                    self.code = Some(code);
+        loop {
+            if let Some(durable) = self.durable.as_mut() {
+                let recorded = std::task::ready!(durable.as_mut().poll(cx));
+                self.durable = None;
+                self.done = true;
+                return Poll::Ready(match recorded {
+                    Ok(()) => self.held.take().flatten().map(Ok),
+                    Err(()) => {
+                        self.held = None;
+                        Some(Err(ApiError::AuditUnavailable.status()))
+                    }
+                });
+            }
+            if self.done {
+                return Poll::Ready(None);
+            }
+            match std::task::ready!(Pin::new(&mut self.inner).poll_frame(cx)) {
+                Some(Ok(frame)) => {
+                    if let Some(code) = frame.trailers_ref().and_then(grpc_status) {
+                        self.code = Some(code);
+                        self.hold(Some(frame));
+                    } else if self.inner.is_end_stream() {
+                        self.hold(Some(frame));
+                    } else {
+                        return Poll::Ready(Some(Ok(frame)));
+                    }
                 }
+                Some(Err(error)) => {
+                    self.done = true;
+                    if let Some(entry) = self.pending.take(Code::Internal) {
+                        self.pending.auditor.record_detached(entry);
+                    }
+                    return Poll::Ready(Some(Err(error)));
+                }
+                None => self.hold(None),
             }
-            Poll::Ready(Some(Err(_))) => {
-                self.code = Some(Code::Internal);
-                self.end();
-            }
-            Poll::Ready(None) => self.end(),
-            Poll::Pending => {}
         }
-        if self.inner.is_end_stream() {
-            self.end();
-        }
-        polled
     }
 
     fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
+        self.done && self.durable.is_none() && self.held.is_none()
     }
 
     fn size_hint(&self) -> SizeHint {
         self.inner.size_hint()
-    }
-}
-
-impl Drop for AuditedBody {
-    fn drop(&mut self) {
-        // The server may never poll a body that was empty from the start.
-        if self.inner.is_end_stream() {
-            self.end();
-        }
-        // Otherwise `pending` drops unfinished: cancelled or timed out.
     }
 }
 

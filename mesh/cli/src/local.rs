@@ -168,6 +168,10 @@ impl LocalMesh {
             forecaster_address: format!("localhost:{}", forecaster.port()),
             store_address: format!("localhost:{}", store.port()),
             cors_origins: options.cors_origins.clone(),
+            audit_spool: gateway::audit::SpoolSettings {
+                dir: options.data_dir.join("audit-spool"),
+                max_bytes: 256 * 1024 * 1024,
+            },
         };
         let edge_shutdown = CancellationToken::new();
         let stop = edge_shutdown.clone();
