@@ -116,7 +116,8 @@ where
         let future = self.inner.call(request);
         Box::pin(async move {
             let response = future.await?;
-            let answered = answered_code(call.protocol, &response);
+            let answered =
+                answered_code(call.protocol, &response).map(|code| pending.as_answered(code));
             Ok(response.map(|body| {
                 Body::new(AuditedBody {
                     inner: body,
@@ -176,6 +177,17 @@ struct Pending {
 }
 
 impl Pending {
+    /// Returns the outcome the caller reads for an answer with `code`: one
+    /// made once the deadline has passed is the deadline's doing (an
+    /// upstream call cut by the timeout it was given ends `CANCELLED`), as
+    /// the server's deadline layer answers it.
+    fn as_answered(&self, code: Code) -> Code {
+        match self.deadline {
+            Some(deadline) if deadline.expired() => Code::DeadlineExceeded,
+            _ => code,
+        }
+    }
+
     fn finish(&mut self, code: Code) {
         if let Some(mut entry) = self.entry.take() {
             entry.status_code = code_name(code).to_owned();

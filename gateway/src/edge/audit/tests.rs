@@ -120,6 +120,37 @@ async fn a_call_cut_by_its_deadline_is_audited_as_deadline_exceeded() -> anyhow:
 }
 
 #[tokio::test]
+async fn an_answer_made_past_the_deadline_is_audited_as_deadline_exceeded() -> anyhow::Result<()> {
+    let (layer, mut entries) = layer();
+    // An upstream call cut by the timeout it was given answers CANCELLED,
+    // just after the caller's deadline; the server answers DEADLINE_EXCEEDED.
+    let service = layer.layer(service_fn(|_| async {
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        Ok::<_, Infallible>(tonic::Status::cancelled("timeout expired").into_http::<Body>())
+    }));
+    let response = service
+        .oneshot(request(Protocol::Grpc, Some(Duration::from_millis(20))))
+        .await?;
+    drop(response);
+    assert_eq!(outcome(&mut entries).await, "DEADLINE_EXCEEDED");
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_answer_made_in_time_keeps_its_code() -> anyhow::Result<()> {
+    let (layer, mut entries) = layer();
+    let service = layer.layer(service_fn(|_| async {
+        Ok::<_, Infallible>(tonic::Status::cancelled("gone").into_http::<Body>())
+    }));
+    let response = service
+        .oneshot(request(Protocol::Grpc, Some(Duration::from_secs(5))))
+        .await?;
+    drop(response);
+    assert_eq!(outcome(&mut entries).await, "CANCELLED");
+    Ok(())
+}
+
+#[tokio::test]
 async fn a_rest_answer_is_audited_with_its_true_code() -> anyhow::Result<()> {
     let (layer, mut entries) = layer();
     let service = layer.layer(service_fn(|_| async {
