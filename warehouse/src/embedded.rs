@@ -12,9 +12,9 @@ use std::{
 
 use chrono::NaiveDate;
 use proto::warehouse::{CustomerSales, DailySales, ItemSales, Kpis, RunQueryResponse, StockLevel};
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::{Connection, OpenFlags, limits::Limit};
 
-use crate::{SalesSource, Subject, WarehouseError, Window};
+use crate::{SalesSource, Subject, WarehouseError, Window, answer::MAX_VALUE_BYTES};
 
 pub use generate::{DATASET_VERSION, FIRST_DAY, LAST_DAY};
 
@@ -49,6 +49,7 @@ impl EmbeddedWarehouse {
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(|e| WarehouseError::Unavailable(format!("cannot open {}: {e}", path.display())))?;
+        limit(&connection).map_err(query_error)?;
         let latest_day = queries::latest_day(&connection).map_err(query_error)?;
         Ok(Self {
             connection: Mutex::new(connection),
@@ -127,6 +128,23 @@ impl SalesSource for Arc<EmbeddedWarehouse> {
         .await
     }
 }
+
+/// Bounds what any statement on the connection may make: a value (text,
+/// blob, row) past [`MAX_VALUE_BYTES`], SQL text past
+/// [`MAX_SQL_BYTES`](crate::service::MAX_SQL_BYTES) and answers wider than
+/// [`MAX_COLUMNS`] fail before anything that large is allocated.
+fn limit(connection: &Connection) -> rusqlite::Result<()> {
+    connection.set_limit(Limit::SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES as i32)?;
+    connection.set_limit(
+        Limit::SQLITE_LIMIT_SQL_LENGTH,
+        crate::service::MAX_SQL_BYTES as i32,
+    )?;
+    connection.set_limit(Limit::SQLITE_LIMIT_COLUMN, MAX_COLUMNS)?;
+    Ok(())
+}
+
+/// The most columns an answer (or an index, ORDER BY or GROUP BY) may have.
+pub const MAX_COLUMNS: i32 = 100;
 
 async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, WarehouseError> + Send + 'static,

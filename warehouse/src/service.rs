@@ -19,6 +19,13 @@ const DEFAULT_QUERY_ROWS: u32 = 1000;
 pub const MAX_QUERY_MS: i32 = 30_000;
 const DEFAULT_QUERY_MS: u64 = 5000;
 
+/// The longest SQL text an ad-hoc query may be, in bytes: longer is refused
+/// before it is parsed.
+pub const MAX_SQL_BYTES: usize = 64 << 10;
+
+pub use crate::answer::{MAX_ANSWER_BYTES, MAX_VALUE_BYTES};
+pub use crate::embedded::MAX_COLUMNS;
+
 pub const GRPC_SERVICE: &str = proto::methods::warehouse_service::SERVICE;
 
 /// The longest history or window the warehouse answers, in days.
@@ -134,6 +141,13 @@ impl<S: SalesSource> WarehouseService for Warehouse<S> {
             max_rows,
             timeout_ms,
         } = request.into_inner();
+        // First: parsing is the expensive part of a refusal.
+        if sql.len() > MAX_SQL_BYTES {
+            return Err(Status::invalid_argument(format!(
+                "sql is {} bytes; the SQL text limit is {MAX_SQL_BYTES} bytes",
+                sql.len()
+            )));
+        }
         let max_rows = match max_rows {
             0 => DEFAULT_QUERY_ROWS,
             1..=MAX_QUERY_ROWS => max_rows as u32,

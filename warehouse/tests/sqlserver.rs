@@ -112,6 +112,14 @@ fn wide_world_importers(statement: &Received) -> Answer {
                 Cell::Float(32.0),
             ]],
         )
+    } else if sql.contains("FROM Sales.BigNotes") {
+        // 12 MB of answer: far past the warehouse's byte cap.
+        answer(
+            &[("Note", Kind::Text)],
+            (0..2000)
+                .map(|_| vec![Cell::Text("n".repeat(3000))])
+                .collect(),
+        )
     } else if sql.starts_with("SELECT TOP") || sql.contains("FROM Sales.Invoices") {
         answer(
             &[
@@ -374,6 +382,52 @@ async fn real_sql_server_answers_the_whole_query_set() -> TestResult {
         )
         .await?;
     assert_eq!((refused.rows.len(), refused.truncated), (3, true));
+    Ok(())
+}
+
+#[tokio::test]
+async fn ad_hoc_answers_stop_at_their_byte_cap_and_values_at_textsize() -> TestResult {
+    let peer = peer().await?;
+    let warehouse = SqlServerWarehouse::connect(&plaintext_settings(&peer)).await?;
+    let answer = warehouse
+        .run_query(
+            "SELECT Note FROM Sales.BigNotes".into(),
+            10_000,
+            Duration::from_secs(5),
+        )
+        .await?;
+    // 3000 bytes of text and 4 of framing a row, under 2 MiB.
+    assert_eq!(
+        answer.rows.len(),
+        warehouse::service::MAX_ANSWER_BYTES / 3004
+    );
+    assert!(answer.truncated);
+    let sent: Vec<String> = peer
+        .seen()
+        .statements
+        .iter()
+        .map(|s| s.sql.clone())
+        .collect();
+    let textsize = format!("SET TEXTSIZE {}", warehouse::service::MAX_VALUE_BYTES);
+    let at = sent
+        .iter()
+        .position(|s| *s == textsize)
+        .ok_or("no SET TEXTSIZE")?;
+    assert_eq!(
+        sent[at + 1],
+        "SELECT Note FROM Sales.BigNotes",
+        "sent just before"
+    );
+
+    // The control: a small answer is whole.
+    let small = warehouse
+        .run_query(
+            "SELECT InvoiceID, Comments, Total FROM Sales.Invoices".into(),
+            10,
+            Duration::from_secs(5),
+        )
+        .await?;
+    assert_eq!((small.rows.len(), small.truncated), (5, false));
     Ok(())
 }
 

@@ -6,6 +6,8 @@
 //!   capability root key and the dev OIDC issuer, made on first run.
 //! - [`local`]: binds every service on loopback and runs them in one process.
 //! - [`operator`]: capabilities for operators calling internal methods directly.
+//! - [`policy`]: the mesh's authorization policy as the Helm chart reads it.
+//! - [`probe`]: `mesh probe`, a health check of plaintext probe ports.
 //! - [`token`]: dev bearer tokens with every scope or only some.
 
 #![forbid(unsafe_code)]
@@ -14,4 +16,6 @@ pub mod banner;
 pub mod dev;
 pub mod local;
 pub mod operator;
+pub mod policy;
+pub mod probe;
 pub mod token;

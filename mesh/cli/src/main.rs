@@ -64,6 +64,18 @@ enum Command {
         #[arg(long, default_value_t = mesh::operator::DEFAULT_TTL.as_secs())]
         ttl_secs: u64,
     },
+    /// Prints the mesh's authorization policy (callers per service and
+    /// method) as the Helm chart's `files/policy.yaml`.
+    Policy,
+    /// Checks that each plaintext health port answers SERVING, as kubelet's
+    /// gRPC probes do; exits non-zero naming every one that does not.
+    Probe {
+        /// `host:port` of a health port (repeat for several).
+        #[arg(long = "address", required = true)]
+        addresses: Vec<String>,
+        #[arg(long, default_value_t = 5)]
+        timeout_secs: u64,
+    },
 }
 
 #[tokio::main]
@@ -84,6 +96,28 @@ async fn main() -> anyhow::Result<()> {
             let state = DevState::load_or_create(&cli.dir)?;
             let ttl = Duration::from_secs(ttl_secs);
             println!("{}", dev_token(&state.issuer, &subject, &scopes, ttl)?);
+            Ok(())
+        }
+        Command::Policy => {
+            print!("{}", mesh::policy::mesh_policy()?.to_yaml());
+            Ok(())
+        }
+        Command::Probe {
+            addresses,
+            timeout_secs,
+        } => {
+            let timeout = Duration::from_secs(timeout_secs);
+            let mut failed = 0;
+            for address in &addresses {
+                match mesh::probe::probe(address, timeout).await {
+                    Ok(()) => println!("{address}: SERVING"),
+                    Err(error) => {
+                        eprintln!("{error}");
+                        failed += 1;
+                    }
+                }
+            }
+            anyhow::ensure!(failed == 0, "{failed} of {} not serving", addresses.len());
             Ok(())
         }
         Command::InspectToken { token } => {

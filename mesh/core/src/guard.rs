@@ -12,7 +12,7 @@ use std::{
 use http::{Request, Response};
 
 /// Paths any peer that reached the server may call: health and reflection.
-const OPEN_PREFIXES: &[&str] = &[
+pub const OPEN_PREFIXES: &[&str] = &[
     "/grpc.health.v1.Health/",
     "/grpc.reflection.v1.",
     "/grpc.reflection.v1alpha.",

@@ -1,12 +1,15 @@
-//! Runs an operator's admitted query on the read-only connection, with a cap
-//! on rows and on time, answering typed columns.
+//! Runs an operator's admitted query on the read-only connection, with caps
+//! on rows, answer bytes, value size and time, answering typed columns.
 
 use std::time::{Duration, Instant};
 
 use proto::warehouse::{QueryColumnType, RunQueryResponse, query_cell::Value};
 use rusqlite::{Connection, ErrorCode, types::ValueRef};
 
-use crate::{WarehouseError, answer::AnswerBuilder};
+use crate::{
+    WarehouseError,
+    answer::{AnswerBuilder, MAX_VALUE_BYTES},
+};
 
 /// SQLite calls the progress handler every this many virtual machine steps.
 const STEPS_BETWEEN_CHECKS: i32 = 1000;
@@ -28,6 +31,11 @@ pub(super) fn run(
             Some(ErrorCode::OperationInterrupted) => WarehouseError::DeadlineExceeded(format!(
                 "query ran longer than {} ms",
                 timeout.as_millis()
+            )),
+            // SQLite refuses to make a value past the connection's length
+            // limit before allocating it.
+            Some(ErrorCode::TooBig) => WarehouseError::InvalidArgument(format!(
+                "query refused: it makes a value larger than the {MAX_VALUE_BYTES}-byte value limit"
             )),
             _ => WarehouseError::InvalidArgument(format!("query failed: {error}")),
         });

@@ -130,6 +130,87 @@ async fn ad_hoc_queries_answer_typed_columns_within_their_caps()
     Ok(())
 }
 
+/// Returns the process's peak resident memory in bytes (Linux).
+fn peak_rss() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+#[tokio::test]
+async fn ad_hoc_answers_are_capped_in_bytes_and_huge_values_never_made()
+-> Result<(), Box<dyn std::error::Error>> {
+    use std::time::{Duration, Instant};
+
+    use crate::answer::{MAX_ANSWER_BYTES, MAX_VALUE_BYTES};
+
+    let dir = tempfile::tempdir()?;
+    let warehouse =
+        EmbeddedWarehouse::open_or_generate(&dir.path().join("warehouse.sqlite")).await?;
+    let second = Duration::from_secs(5);
+
+    // 300 MB in one value: refused by SQLite before it is allocated.
+    let started = Instant::now();
+    let refused = warehouse
+        .run_query("SELECT zeroblob(300000000)".into(), 10, second)
+        .await;
+    assert!(
+        matches!(refused, Err(WarehouseError::InvalidArgument(ref m)) if m.contains("262144-byte value limit")),
+        "{refused:?}"
+    );
+    let refused = warehouse
+        .run_query(
+            "SELECT length(group_concat(hex(randomblob(1000)))) FROM Orders".into(),
+            10,
+            second,
+        )
+        .await;
+    assert!(
+        matches!(refused, Err(WarehouseError::InvalidArgument(ref m)) if m.contains("value limit")),
+        "a value grown row by row is cut too: {refused:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    if let Some(peak) = peak_rss() {
+        assert!(peak < 200 << 20, "peak RSS {peak} bytes");
+    }
+
+    // Many large values: the answer stops at its byte cap and says so.
+    let blob = MAX_VALUE_BYTES / 2;
+    let capped = warehouse
+        .run_query(
+            format!("SELECT randomblob({blob}) FROM Orders"),
+            10_000,
+            second,
+        )
+        .await?;
+    let per_row = blob + 4;
+    assert_eq!(capped.rows.len(), MAX_ANSWER_BYTES / per_row);
+    assert!(capped.truncated);
+
+    // The control: a value under the limit is answered whole.
+    let whole = warehouse
+        .run_query(format!("SELECT zeroblob({blob})"), 10, second)
+        .await?;
+    assert_eq!((whole.rows.len(), whole.truncated), (1, false));
+
+    // Too wide an answer is refused by SQLite's column limit.
+    let columns = vec!["1"; 101].join(", ");
+    let wide = warehouse
+        .run_query(format!("SELECT {columns}"), 10, second)
+        .await;
+    assert!(
+        matches!(wide, Err(WarehouseError::InvalidArgument(ref m)) if m.contains("too many columns")),
+        "{wide:?}"
+    );
+    assert!(warehouse.kpis(Window::latest(7)).await?.orders > 0);
+    Ok(())
+}
+
 #[tokio::test]
 async fn item_and_customer_sales_add_up_to_the_kpis_of_both_windows()
 -> Result<(), Box<dyn std::error::Error>> {

@@ -125,3 +125,29 @@ fn kpi_change_is_relative_and_absent_against_zero() {
     assert_eq!(change.customers, None, "no change against zero customers");
     assert_eq!(change.units, Some(0.0));
 }
+
+#[tokio::test]
+async fn sql_text_past_its_limit_is_refused_before_it_is_parsed() {
+    let source: &'static Recording = Box::leak(Box::default());
+    let warehouse = Warehouse::new(source);
+    // 3.9 MB of valid SQL: parsing it alone would cost the warehouse dearly.
+    let long = format!("SELECT 1{}", " + 1".repeat(975_000));
+    let started = std::time::Instant::now();
+    let status = warehouse
+        .run_query(query(&long, 0, 0))
+        .await
+        .expect_err("too long");
+    assert_eq!(status.code(), tonic::Code::InvalidArgument);
+    assert!(
+        status.message().contains("SQL text limit is 65536 bytes"),
+        "{status:?}"
+    );
+    assert!(started.elapsed() < Duration::from_millis(50), "not parsed");
+    // The control: a query just under the limit goes through.
+    let padded = format!("SELECT 1 {}", " ".repeat(MAX_SQL_BYTES - 10));
+    warehouse
+        .run_query(query(&padded, 0, 0))
+        .await
+        .expect("under the limit");
+    assert_eq!(source.queries.load(Ordering::SeqCst), 1);
+}

@@ -8,7 +8,11 @@ use proto::warehouse::{
 use tiberius::{ColumnData, Row, error::Error};
 
 use super::connect::Client;
-use crate::{Subject, answer::AnswerBuilder, source::round_cents};
+use crate::{
+    Subject,
+    answer::{AnswerBuilder, MAX_VALUE_BYTES},
+    source::round_cents,
+};
 
 type Bounds = (String, String);
 
@@ -205,6 +209,13 @@ pub(super) async fn ad_hoc(
     sql: &str,
     max_rows: u32,
 ) -> Result<RunQueryResponse, Error> {
+    // SQL Server cuts every (max) text or binary value at TEXTSIZE before
+    // sending it, so no single value read here passes the value limit.
+    client
+        .simple_query(format!("SET TEXTSIZE {MAX_VALUE_BYTES}"))
+        .await?
+        .into_results()
+        .await?;
     let mut stream = client.simple_query(sql).await?.into_row_stream();
     let mut answer = AnswerBuilder::new(max_rows);
     while let Some(row) = stream.try_next().await? {
