@@ -5,11 +5,15 @@
 //! - [`TestMesh`]: starts all four services in a temporary directory, waits
 //!   on their health, hands out clients, tokens and certificates.
 //! - [`tools`]: the real third-party clients (grpcurl, buf, schemathesis) the tests run.
+//! - [`audit_trail`]: calls with a trace id each, and the audit read back by it.
 //! - [`http1`]: a minimal HTTP/1.1 client, for REST and raw gRPC-web.
+//! - [`postgres_server`]: a PostgreSQL server of the test's own, to stop and start.
 
 #![forbid(unsafe_code)]
 
+pub mod audit_trail;
 pub mod http1;
+pub mod postgres_server;
 pub mod tools;
 
 use std::{

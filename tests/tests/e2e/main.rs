@@ -1,6 +1,7 @@
 //! End-to-end tests: the whole mesh on ephemeral ports with real mTLS,
 //! called by real clients. One binary, one module per concern.
 
+mod audit_faults;
 mod biscuit_samples;
 mod deadlines;
 mod forecast_series;
