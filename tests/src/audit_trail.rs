@@ -96,3 +96,28 @@ pub async fn wait_audited(
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
 }
+
+/// What the audit made of the calls answered.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Tally {
+    pub answered: usize,
+    /// Answered calls with no entry.
+    pub lost: usize,
+    /// Answered calls with more than one.
+    pub duplicated: usize,
+}
+
+/// Counts the answered calls whose entry is missing or written twice.
+pub fn tally(answered: &[String], audited: &HashMap<String, usize>) -> Tally {
+    Tally {
+        answered: answered.len(),
+        lost: answered
+            .iter()
+            .filter(|t| !audited.contains_key(*t))
+            .count(),
+        duplicated: answered
+            .iter()
+            .filter(|t| audited.get(*t).is_some_and(|&n| n > 1))
+            .count(),
+    }
+}

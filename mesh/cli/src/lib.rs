@@ -8,6 +8,7 @@
 //! - [`operator`]: capabilities for operators calling internal methods directly.
 //! - [`policy`]: the mesh's authorization policy as the Helm chart reads it.
 //! - [`probe`]: `mesh probe`, a health check of plaintext probe ports.
+//! - [`process`]: `mesh up` as a child process, for benchmarks and fault tests.
 //! - [`token`]: dev bearer tokens with every scope or only some.
 
 #![forbid(unsafe_code)]
@@ -18,4 +19,5 @@ pub mod local;
 pub mod operator;
 pub mod policy;
 pub mod probe;
+pub mod process;
 pub mod token;

@@ -12,7 +12,9 @@ use opentelemetry_sdk::{
     runtime,
     trace::{SdkTracerProvider, span_processor_with_async_runtime::BatchSpanProcessor},
 };
-use tracing_subscriber::{EnvFilter, layer::SubscriberExt, util::SubscriberInitExt};
+use tracing_subscriber::{
+    EnvFilter, Layer, filter::LevelFilter, layer::SubscriberExt, util::SubscriberInitExt,
+};
 
 static EXPORTING: AtomicBool = AtomicBool::new(false);
 
@@ -88,15 +90,22 @@ pub fn install(
     let tracer = provider.tracer("forecast-mesh");
     global::set_tracer_provider(provider.clone());
 
+    // `RUST_LOG` filters the logs only: the trace layer always sees the
+    // server spans, or a service run at `warn` would lose its callers'
+    // trace ids (in the audit, in `traceparent`) with its info logs.
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     tracing_subscriber::registry()
-        .with(filter)
         .with(logs.then(|| {
             tracing_subscriber::fmt::layer()
                 .with_target(false)
                 .with_writer(std::io::stderr)
+                .with_filter(filter)
         }))
-        .with(tracing_opentelemetry::layer().with_tracer(tracer))
+        .with(
+            tracing_opentelemetry::layer()
+                .with_tracer(tracer)
+                .with_filter(LevelFilter::INFO),
+        )
         .try_init()
         .map_err(|_| TelemetryError::AlreadyInstalled)?;
     Ok(Telemetry { provider })

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use mesh_tests::{
     TestMesh,
-    audit_trail::{kpis_under_load, wait_audited},
+    audit_trail::{Tally, kpis_under_load, tally, wait_audited},
     postgres_server::PostgresServer,
 };
 use secrecy::SecretString;
@@ -16,23 +16,6 @@ use store::postgres::PostgresSettings;
 async fn mesh_on(server: &PostgresServer) -> anyhow::Result<TestMesh> {
     let settings = PostgresSettings::new(SecretString::from(server.url()));
     TestMesh::start_with_store(Some(store::Backend::Postgres(settings))).await
-}
-
-/// Checks that each answered call has exactly one entry; returns
-/// (answered, lost, duplicated).
-fn tally(
-    answered: &[String],
-    audited: &std::collections::HashMap<String, usize>,
-) -> (usize, usize, usize) {
-    let lost = answered
-        .iter()
-        .filter(|t| !audited.contains_key(*t))
-        .count();
-    let duplicated = answered
-        .iter()
-        .filter(|t| audited.get(*t).is_some_and(|&n| n > 1))
-        .count();
-    (answered.len(), lost, duplicated)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -47,7 +30,12 @@ async fn postgresql_down_for_30_s_under_load_loses_and_duplicates_no_entry() -> 
         kpis_under_load(gateway.clone(), token.clone(), 20, Duration::from_secs(5)).await?;
     assert_eq!(failed, 0, "control calls fail");
     let audited = wait_audited(&mut gateway, &token, &control, Duration::from_secs(30)).await?;
-    assert_eq!(tally(&control, &audited), (control.len(), 0, 0), "control");
+    let expected = Tally {
+        answered: control.len(),
+        lost: 0,
+        duplicated: 0,
+    };
+    assert_eq!(tally(&control, &audited), expected, "control");
 
     // 20 calls a second for 45 s; the database is killed 5 s in and comes
     // back 30 s later.
@@ -64,11 +52,9 @@ async fn postgresql_down_for_30_s_under_load_loses_and_duplicates_no_entry() -> 
     let (answered, failed) = load.await??;
     assert_eq!(failed, 0, "KPIs answer while the store's database is down");
     let audited = wait_audited(&mut gateway, &token, &answered, Duration::from_secs(60)).await?;
-    let (calls, lost, duplicated) = tally(&answered, &audited);
-    println!(
-        "database down 30 s: {calls} calls answered, {lost} entries lost, {duplicated} duplicated"
-    );
-    assert_eq!((lost, duplicated), (0, 0), "of {calls} answered calls");
+    let seen = tally(&answered, &audited);
+    println!("database down 30 s: {seen:?}");
+    assert_eq!((seen.lost, seen.duplicated), (0, 0), "{seen:?}");
     mesh.stop().await;
     Ok(())
 }

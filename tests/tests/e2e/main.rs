@@ -5,6 +5,7 @@ mod audit_faults;
 mod biscuit_samples;
 mod deadlines;
 mod forecast_series;
+mod gateway_killed;
 mod harness;
 mod health;
 mod insights;

@@ -9,7 +9,6 @@
 //! (calls/s, CPU-µs per call), in rounds so drift hits every rung alike.
 //!
 //! - `http1`: a keep-alive HTTP/1.1 client for gRPC-web and REST.
-//! - `mesh_process`: the mesh under test and its CPU time.
 //! - `steps`: the rungs and their clients.
 //! - `measure`: closed-loop phases and their figures.
 //!
@@ -19,18 +18,17 @@
 
 mod http1;
 mod measure;
-mod mesh_process;
 mod steps;
 
 use std::{
     collections::BTreeMap,
+    path::Path,
     time::{Duration, SystemTime},
 };
 
 use measure::Sample;
-use mesh::{dev::DevState, operator};
+use mesh::{dev::DevState, operator, process::MeshProcess};
 use mesh_core::tls::MeshTls;
-use mesh_process::MeshProcess;
 use steps::{NotServed, Shared, Step};
 
 fn setting(name: &str, default: u64) -> u64 {
@@ -63,7 +61,7 @@ async fn main() -> anyhow::Result<()> {
         "starting mesh up (release build) in {}",
         dir.path().display()
     );
-    let mesh = MeshProcess::start(dir.path())?;
+    let mesh = MeshProcess::start(Path::new(env!("CARGO_BIN_EXE_mesh")), dir.path())?;
     let shared = Shared::connect(
         &mesh,
         MeshTls::load(state.tls_files("operator"))?,

@@ -5,10 +5,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 
-use crate::{
-    mesh_process::{MeshProcess, cpu_of},
-    steps::{CALL_TIMEOUT, Client, Shared, Step},
-};
+use mesh::process::{MeshProcess, cpu_of};
+
+use crate::steps::{CALL_TIMEOUT, Client, Shared, Step};
 
 /// What one phase of one step measured; phases of the same step add up.
 #[derive(Clone, Debug, Default)]

@@ -13,7 +13,9 @@ use proto::{
 use tonic::transport::{Channel, Endpoint};
 use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
 
-use crate::{http1::Http1, mesh_process::MeshProcess};
+use mesh::process::MeshProcess;
+
+use crate::http1::Http1;
 
 /// Which rung.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,5 +1,6 @@
-//! The mesh under test as a process of its own (`mesh up`), so its CPU time
-//! is read apart from the client's, and the addresses its banner prints.
+//! `mesh up` as a process of its own, for benchmarks and fault tests: its
+//! CPU time read apart from the client's, the addresses its banner prints,
+//! and a way to kill it as a crash would.
 
 use std::{
     io::{BufRead, BufReader},
@@ -13,11 +14,12 @@ use std::{
 use anyhow::{Context, bail};
 
 /// A running `mesh up`; stopped with SIGINT when dropped.
-pub(crate) struct MeshProcess {
+#[derive(Debug)]
+pub struct MeshProcess {
     child: Child,
-    pub(crate) gateway: SocketAddr,
-    pub(crate) warehouse: SocketAddr,
-    pub(crate) warehouse_probe: SocketAddr,
+    pub gateway: SocketAddr,
+    pub warehouse: SocketAddr,
+    pub warehouse_probe: SocketAddr,
 }
 
 /// Returns the loopback address whose port follows `marker` on the line
@@ -36,9 +38,10 @@ fn address(banner: &[String], label: &str, marker: &str) -> anyhow::Result<Socke
 }
 
 impl MeshProcess {
-    /// Starts `mesh up` on `dir` and waits for its banner.
-    pub(crate) fn start(dir: &Path) -> anyhow::Result<Self> {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_mesh"))
+    /// Starts `binary up` (the `mesh` binary) on `dir` and waits for its
+    /// banner.
+    pub fn start(binary: &Path, dir: &Path) -> anyhow::Result<Self> {
+        let mut child = Command::new(binary)
             .args(["up", "--port", "0"])
             .env("MESH_DIR", dir)
             .env("RUST_LOG", "warn")
@@ -72,8 +75,18 @@ impl MeshProcess {
     }
 
     /// Returns the process's CPU time so far (user + system).
-    pub(crate) fn cpu(&self) -> anyhow::Result<Duration> {
+    pub fn cpu(&self) -> anyhow::Result<Duration> {
         cpu_of(&format!("/proc/{}/stat", self.child.id()))
+    }
+}
+
+impl MeshProcess {
+    /// Kills the process with SIGKILL, as a crash or the OOM killer would,
+    /// and waits for it to be gone.
+    pub fn kill(mut self) -> anyhow::Result<()> {
+        self.child.kill()?;
+        self.child.wait()?;
+        Ok(())
     }
 }
 
@@ -87,7 +100,7 @@ impl Drop for MeshProcess {
 }
 
 /// Returns the CPU time of the process whose `stat` file is `path`.
-pub(crate) fn cpu_of(path: &str) -> anyhow::Result<Duration> {
+pub fn cpu_of(path: &str) -> anyhow::Result<Duration> {
     let stat = std::fs::read_to_string(path)?;
     // Fields after the command name, which is in parentheses and may hold spaces.
     let fields: Vec<&str> = stat
