@@ -7,7 +7,10 @@ use mesh_core::config::{ConfigError, MeshSettings};
 use secrecy::SecretString;
 use serde::Deserialize;
 
-use crate::audit::SpoolSettings;
+use crate::{
+    audit::SpoolSettings,
+    edge::rate_limit::{self, RateLimitSettings},
+};
 
 /// Everything the gateway needs to run.
 #[derive(Clone, Debug)]
@@ -29,6 +32,8 @@ pub struct Config {
     pub cors_origins: Vec<String>,
     /// Where audit entries wait on disk for the store.
     pub audit_spool: SpoolSettings,
+    /// Calls a minute per principal and method.
+    pub rate_limits: RateLimitSettings,
 }
 
 /// How browser tokens are validated.
@@ -145,8 +150,39 @@ impl Config {
                 dir: own.audit_spool_dir,
                 max_bytes: own.audit_spool_max_bytes,
             },
+            rate_limits: rate_limits(env)?,
         })
     }
+}
+
+/// Reads `GATEWAY_RATE_LIMIT_<METHOD>_PER_MINUTE` for each public method
+/// and `GATEWAY_RATE_LIMIT_FAILED_AUTH_PER_MINUTE` over the defaults.
+fn rate_limits(env: &HashMap<String, String>) -> Result<RateLimitSettings, ConfigError> {
+    let per_minute = |name: String, default: u32| -> Result<u32, ConfigError> {
+        let Some(value) = env.get(&name) else {
+            return Ok(default);
+        };
+        match value.trim().parse::<u32>() {
+            Ok(rate) if rate > 0 => Ok(rate),
+            _ => Err(ConfigError::Invalid {
+                name: "GATEWAY_RATE_LIMIT_<METHOD>_PER_MINUTE",
+                reason: format!("{name}={value:?} is not a whole number of calls a minute above 0"),
+            }),
+        }
+    };
+    let mut settings = RateLimitSettings::default();
+    for method in rate_limit::public_methods() {
+        let default = settings.per_minute[method.path];
+        settings.per_minute.insert(
+            method.path,
+            per_minute(rate_limit::variable_of(method), default)?,
+        );
+    }
+    settings.failed_auth_per_minute = per_minute(
+        "GATEWAY_RATE_LIMIT_FAILED_AUTH_PER_MINUTE".into(),
+        settings.failed_auth_per_minute,
+    )?;
+    Ok(settings)
 }
 
 #[cfg(test)]
@@ -199,6 +235,22 @@ mod tests {
                 "{algorithms}: {result:?}"
             );
         }
+    }
+
+    #[test]
+    fn rate_limits_are_overridden_per_route_and_nonsense_is_refused() -> Result<(), ConfigError> {
+        let config = Config::from_env(&env(&[("GATEWAY_RATE_LIMIT_GET_KPIS_PER_MINUTE", "7")]))?;
+        let kpis = proto::methods::gateway_service::GET_KPIS;
+        assert_eq!(config.rate_limits.per_minute[kpis], 7);
+        for bad in ["0", "-3", "fast"] {
+            let result =
+                Config::from_env(&env(&[("GATEWAY_RATE_LIMIT_GET_FORECAST_PER_MINUTE", bad)]));
+            assert!(
+                matches!(&result, Err(ConfigError::Invalid { reason, .. }) if reason.contains("GET_FORECAST")),
+                "{bad}: {result:?}"
+            );
+        }
+        Ok(())
     }
 
     #[test]

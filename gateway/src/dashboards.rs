@@ -204,6 +204,13 @@ fn again(error: &ApiError) -> ApiError {
         ApiError::MissingScope(scope) => ApiError::MissingScope(scope),
         ApiError::NotFound(message) => ApiError::NotFound(message.clone()),
         ApiError::AuditUnavailable => ApiError::AuditUnavailable,
+        ApiError::RateLimited {
+            per_minute,
+            retry_after,
+        } => ApiError::RateLimited {
+            per_minute: *per_minute,
+            retry_after: *retry_after,
+        },
         ApiError::Upstream { service, status } => ApiError::Upstream {
             service,
             status: status.clone(),

@@ -3,10 +3,14 @@
 //!
 //! 1. CORS, then [`grpc_web`] (so browsers and REST clients reach the same code);
 //! 2. [`call`]: which public method a request is (gRPC path or REST route);
-//! 3. [`authenticate`]: the bearer JWT becomes a [`Principal`];
-//! 4. [`audit`]: one entry per authenticated call, with its final outcome;
-//! 5. [`scope`]: the method's scope, checked against the token's;
-//! 6. [`mint`]: the capability the call tree will carry, no wider than the
+//! 3. [`authenticate`]: the bearer JWT becomes a [`Principal`] (failures
+//!    limited per peer address);
+//! 4. [`rate_limit`]: per principal and method; refusals counted, not
+//!    audited one by one;
+//! 5. [`audit`]: one entry per admitted call, on disk before its outcome
+//!    leaves;
+//! 6. [`scope`]: the method's scope, checked against the token's;
+//! 7. [`mint`]: the capability the call tree will carry, no wider than the
 //!    method's call plan needs.
 //!
 //! A refusal is answered in the request's own protocol by [`gate`].
@@ -18,6 +22,7 @@ pub mod call;
 pub mod gate;
 pub mod grpc_web;
 pub mod mint;
+pub mod rate_limit;
 pub mod scope;
 
 use std::sync::Arc;
@@ -34,6 +39,7 @@ pub use authenticate::{Authenticate, Principal};
 pub use call::{Protocol, PublicCall};
 pub use gate::GateLayer;
 pub use mint::Mint;
+pub use rate_limit::{RateLimit, RateLimitSettings};
 pub use scope::Scope;
 
 use crate::{audit::Auditor, oidc::JwtValidator};
@@ -44,8 +50,14 @@ pub fn layers(
     validator: JwtValidator,
     minter: Arc<CapabilityMinter>,
     auditor: Auditor,
+    rate_limit: Arc<RateLimit>,
+    failed_auth_per_minute: u32,
 ) -> OwnLayers {
-    let authenticate = GateLayer::new(Authenticate::new(validator));
+    let authenticate = GateLayer::new(Authenticate::new(
+        validator,
+        rate_limit::FailedAuthentications::new(failed_auth_per_minute),
+    ));
+    let rate_limit = GateLayer::new(rate_limit);
     let audit = AuditLayer::new(auditor);
     let scope = GateLayer::new(Scope);
     let mint = GateLayer::new(Mint::new(minter));
@@ -56,6 +68,7 @@ pub fn layers(
                 .layer(grpc_web::GrpcWebOnlyLayer)
                 .map_request(call::classify::<tonic::body::Body>)
                 .layer(authenticate.clone())
+                .layer(rate_limit.clone())
                 .layer(audit.clone())
                 .layer(scope.clone())
                 .layer(mint.clone())

@@ -33,6 +33,12 @@ pub enum ApiError {
         service: &'static str,
         status: Status,
     },
+    /// The caller is past its rate for the method.
+    #[error("rate limit: {per_minute} calls a minute; retry in {} s", .retry_after.as_secs())]
+    RateLimited {
+        per_minute: u32,
+        retry_after: std::time::Duration,
+    },
     /// The call's audit entry cannot be recorded: the spool is full or
     /// broken, and an audit log fails closed.
     #[error("the audit log cannot take entries now")]
@@ -71,6 +77,13 @@ impl ApiError {
             Self::MissingScope(_) => Status::permission_denied(self.to_string()),
             Self::NotFound(message) => Status::not_found(message.clone()),
             Self::Upstream { service, status } => rescue(service, status),
+            Self::RateLimited { retry_after, .. } => {
+                let mut status = Status::resource_exhausted(self.to_string());
+                status
+                    .metadata_mut()
+                    .insert("retry-after", retry_after.as_secs().into());
+                status
+            }
             Self::AuditUnavailable => Status::unavailable(format!(
                 "the audit log cannot take entries now: try again later (trace {})",
                 current_trace().trace_id
@@ -204,9 +217,15 @@ pub fn rest_response(status: &Status) -> http::Response<Body> {
         .headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     if status.code() == Code::ResourceExhausted {
+        let retry_after = status
+            .metadata()
+            .get("retry-after")
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| HeaderValue::from_str(value).ok())
+            .unwrap_or(HeaderValue::from_static("1"));
         response
             .headers_mut()
-            .insert(http::header::RETRY_AFTER, HeaderValue::from_static("1"));
+            .insert(http::header::RETRY_AFTER, retry_after);
     }
     response.extensions_mut().insert(RestOutcome(status.code()));
     response

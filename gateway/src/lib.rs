@@ -123,7 +123,16 @@ pub async fn run(
         )),
         shutdown.clone(),
     );
-    let edge = edge::layers(cors(&config.cors_origins)?, validator, minter, auditor);
+    let rate_limit = edge::RateLimit::new(&config.rate_limits);
+    rate_limit.sweep_every_minute(shutdown.clone());
+    let edge = edge::layers(
+        cors(&config.cors_origins)?,
+        validator,
+        minter,
+        auditor,
+        rate_limit,
+        config.rate_limits.failed_auth_per_minute,
+    );
 
     let spec = ServiceSpec {
         name: "gateway",

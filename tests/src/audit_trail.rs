@@ -9,39 +9,73 @@ use proto::gateway::{
 };
 use tonic::transport::Channel;
 
+use anyhow::Context;
+
 use crate::with_bearer;
 
+/// One paced call: its trace id, and how long it took (`None`: it failed).
+#[derive(Debug)]
+pub struct PacedCall {
+    pub trace_id: String,
+    pub latency: Option<Duration>,
+}
+
 /// Sends `GetKpis` at `per_second` for `during`, each call under a trace
-/// id of its own; returns the trace ids of the calls answered OK and how
-/// many were not.
-pub async fn kpis_under_load(
+/// id of its own and the next of `tokens` in turn.
+pub async fn kpis_at_rate(
     gateway: GatewayServiceClient<Channel>,
-    token: String,
+    tokens: &[String],
     per_second: u32,
     during: Duration,
-) -> anyhow::Result<(Vec<String>, usize)> {
+) -> anyhow::Result<Vec<PacedCall>> {
+    anyhow::ensure!(!tokens.is_empty(), "no tokens to call with");
+    let mut turns = tokens.iter().cycle();
     let mut ticks = tokio::time::interval(Duration::from_secs(1) / per_second);
     let end = tokio::time::Instant::now() + during;
     let mut calls = tokio::task::JoinSet::new();
     while tokio::time::Instant::now() < end {
         ticks.tick().await;
         let mut gateway = gateway.clone();
-        let mut request = with_bearer(&token, GetKpisRequest::default())?;
+        let token = turns.next().context("cycle of tokens")?;
+        let mut request = with_bearer(token, GetKpisRequest::default())?;
         let trace_id = uuid::Uuid::new_v4().simple().to_string();
         request.metadata_mut().insert(
             "traceparent",
             format!("00-{trace_id}-00f067aa0ba902b7-01").parse()?,
         );
         request.set_timeout(Duration::from_secs(10));
-        calls.spawn(async move { gateway.get_kpis(request).await.is_ok().then_some(trace_id) });
+        calls.spawn(async move {
+            let started = std::time::Instant::now();
+            let answered = gateway.get_kpis(request).await.is_ok();
+            PacedCall {
+                trace_id,
+                latency: answered.then(|| started.elapsed()),
+            }
+        });
     }
-    let (mut answered, mut failed) = (Vec::new(), 0);
-    while let Some(outcome) = calls.join_next().await {
-        match outcome? {
-            Some(trace_id) => answered.push(trace_id),
-            None => failed += 1,
-        }
+    let mut done = Vec::new();
+    while let Some(call) = calls.join_next().await {
+        done.push(call?);
     }
+    Ok(done)
+}
+
+/// Like [`kpis_at_rate`], with enough principals in `tokens` that none is
+/// past its rate limit; returns the trace ids of the calls answered OK and
+/// how many were not.
+pub async fn kpis_under_load(
+    gateway: GatewayServiceClient<Channel>,
+    tokens: Vec<String>,
+    per_second: u32,
+    during: Duration,
+) -> anyhow::Result<(Vec<String>, usize)> {
+    let calls = kpis_at_rate(gateway, &tokens, per_second, during).await?;
+    let failed = calls.iter().filter(|c| c.latency.is_none()).count();
+    let answered = calls
+        .into_iter()
+        .filter(|c| c.latency.is_some())
+        .map(|c| c.trace_id)
+        .collect();
     Ok((answered, failed))
 }
 
@@ -93,7 +127,8 @@ pub async fn wait_audited(
         if tokio::time::Instant::now() >= end {
             return counts;
         }
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        // Paging once a second stays inside the reader's own rate limit.
+        tokio::time::sleep(Duration::from_secs(1)).await;
     }
 }
 

@@ -90,6 +90,12 @@ impl TestMesh {
             .token("test-user", Duration::from_secs(600))?)
     }
 
+    /// Returns a dev bearer token with every scope for `subject`: a principal
+    /// of its own, with rate limits of its own.
+    pub fn bearer_of(&self, subject: &str) -> anyhow::Result<String> {
+        Ok(self.state.issuer.token(subject, Duration::from_secs(600))?)
+    }
+
     /// Returns valid claims to forge bad tokens from.
     pub fn claims(&self) -> DevClaims {
         self.state

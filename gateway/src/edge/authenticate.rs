@@ -2,18 +2,21 @@
 //! [`Principal`] later layers and handlers read. The token itself goes no
 //! further than this layer.
 
-use std::{collections::HashSet, sync::Arc};
+mod verified;
+
+use std::{collections::HashSet, net::IpAddr, sync::Arc, time::SystemTime};
 
 use http::Request;
 use mesh_core::capability::bearer;
-use tonic::body::Body;
+use tonic::{body::Body, transport::server::TcpConnectInfo};
 
-use super::{PublicCall, gate::Gate};
+use super::{PublicCall, gate::Gate, rate_limit::FailedAuthentications};
 use crate::{
     error::ApiError,
     oidc::{AuthError, JwtValidator},
     scopes,
 };
+use verified::VerifiedTokens;
 
 /// Who is calling, as the mesh knows them.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,21 +31,53 @@ pub struct Principal {
 #[derive(Debug)]
 pub struct Authenticate {
     validator: JwtValidator,
+    verified: VerifiedTokens,
+    failed: FailedAuthentications,
 }
 
 impl Authenticate {
-    pub fn new(validator: JwtValidator) -> Self {
-        Self { validator }
+    pub fn new(validator: JwtValidator, failed: FailedAuthentications) -> Self {
+        Self {
+            validator,
+            verified: VerifiedTokens::default(),
+            failed,
+        }
+    }
+}
+
+/// Returns the address the connection came from.
+fn peer_ip(request: &Request<Body>) -> Option<IpAddr> {
+    let info = request.extensions().get::<TcpConnectInfo>()?;
+    info.remote_addr().map(|address| address.ip())
+}
+
+impl Authenticate {
+    /// Returns the principal of `token`: from the tokens verified lately,
+    /// or by checking it.
+    fn principal(&self, token: &str) -> Result<Principal, AuthError> {
+        let now = SystemTime::now();
+        if let Some(principal) = self.verified.get(token, now) {
+            return Ok(principal);
+        }
+        let claims = self.validator.validate(token)?;
+        let principal = Principal {
+            id: scopes::principal(&claims.issuer, &claims.subject).into(),
+            scopes: Arc::new(claims.scopes),
+        };
+        self.verified.insert(token, &principal, now);
+        Ok(principal)
     }
 }
 
 impl Gate for Authenticate {
     fn admit(&self, _: PublicCall, request: &mut Request<Body>) -> Result<(), ApiError> {
-        let token = bearer(request).ok_or(AuthError::Missing)?;
-        let claims = self.validator.validate(token)?;
-        let principal = Principal {
-            id: scopes::principal(&claims.issuer, &claims.subject).into(),
-            scopes: Arc::new(claims.scopes),
+        let validated = bearer(request)
+            .ok_or(AuthError::Missing)
+            .and_then(|token| self.principal(token));
+        let principal = match validated {
+            Ok(principal) => principal,
+            // Past its rate of failures, a peer is told to wait.
+            Err(error) => return Err(self.failed.failed(peer_ip(request)).unwrap_or(error.into())),
         };
         request.headers_mut().remove(http::header::AUTHORIZATION);
         request.extensions_mut().insert(principal);

@@ -172,6 +172,7 @@ impl LocalMesh {
                 dir: options.data_dir.join("audit-spool"),
                 max_bytes: 256 * 1024 * 1024,
             },
+            rate_limits: Default::default(),
         };
         let edge_shutdown = CancellationToken::new();
         let stop = edge_shutdown.clone();

@@ -23,11 +23,14 @@ async fn postgresql_down_for_30_s_under_load_loses_and_duplicates_no_entry() -> 
     let server = PostgresServer::start()?;
     let mesh = mesh_on(&server).await?;
     let token = mesh.bearer()?;
+    let callers = (0..16)
+        .map(|n| mesh.bearer_of(&format!("caller-{n}")))
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let mut gateway = mesh.gateway().await?;
 
     // Control: 5 s of load with the database up.
     let (control, failed) =
-        kpis_under_load(gateway.clone(), token.clone(), 20, Duration::from_secs(5)).await?;
+        kpis_under_load(gateway.clone(), callers.clone(), 20, Duration::from_secs(5)).await?;
     assert_eq!(failed, 0, "control calls fail");
     let audited = wait_audited(&mut gateway, &token, &control, Duration::from_secs(30)).await?;
     let expected = Tally {
@@ -41,7 +44,7 @@ async fn postgresql_down_for_30_s_under_load_loses_and_duplicates_no_entry() -> 
     // back 30 s later.
     let load = tokio::spawn(kpis_under_load(
         gateway.clone(),
-        token.clone(),
+        callers.clone(),
         20,
         Duration::from_secs(45),
     ));

@@ -41,11 +41,19 @@ async fn a_gateway_killed_under_load_loses_no_answered_calls_entry() -> anyhow::
     let dir = tempfile::tempdir()?;
     let state = DevState::load_or_create(dir.path())?;
     let token = state.issuer.token("test-user", Duration::from_secs(600))?;
+    // Enough principals that none is past its rate limit.
+    let callers = (0..16)
+        .map(|n| {
+            state
+                .issuer
+                .token(&format!("caller-{n}"), Duration::from_secs(600))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
 
     let first = MeshProcess::start(&binary, dir.path())?;
     let load = tokio::spawn(kpis_under_load(
         client(&first).await?,
-        token.clone(),
+        callers,
         40,
         Duration::from_secs(6),
     ));

@@ -12,6 +12,7 @@ mod insights;
 mod operators;
 mod postgres_store;
 mod public_api;
+mod rate_limits;
 mod refusals;
 mod rest;
 mod rotation;

@@ -77,10 +77,11 @@ async fn stopping_the_mesh_loses_no_queued_audit_entry() -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!(e))?;
     let mesh = TestMesh::start_with_store(Some(database.backend())).await?;
-    let token = mesh.bearer()?;
     let mut gateway = mesh.gateway().await?;
     const CALLS: i64 = 50;
-    for _ in 0..CALLS {
+    for call in 0..CALLS {
+        // Five principals, each inside its rate limit's burst.
+        let token = mesh.bearer_of(&format!("user-{}", call % 5))?;
         gateway
             .get_telemetry_status(with_bearer(&token, GetTelemetryStatusRequest {})?)
             .await?;

@@ -172,9 +172,10 @@ async fn buf_curl_streams_the_dashboard_over_grpc_web() -> anyhow::Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifty_viewers_share_one_refresh_per_interval() -> anyhow::Result<()> {
     let mesh = TestMesh::start().await?;
-    let token = mesh.bearer()?;
     let mut streams = Vec::new();
-    for _ in 0..50 {
+    for viewer in 0..50 {
+        // Fifty people, each within the rate at which one may open streams.
+        let token = mesh.bearer_of(&format!("viewer-{viewer}"))?;
         let mut client = mesh.gateway().await?;
         streams.push(watch(&mut client, &token, asking(2, 4), None).await?);
     }
