@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use mesh_core::config::{ConfigError, MeshSettings};
+use mesh_core::config::{ConfigError, MeshSettings, field_names, refuse_unknown};
 use serde::Deserialize;
 
 /// Everything the forecaster needs to run.
@@ -36,6 +36,7 @@ impl Config {
 
     /// Reads the configuration from `env`.
     pub fn from_env(env: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        refuse_unknown(Self::PREFIX, env, field_names::<Own>())?;
         let own: Own = envy::prefixed(Self::PREFIX).from_iter(env.clone())?;
         Ok(Self {
             mesh: MeshSettings::from_env(Self::PREFIX, env)?,

@@ -3,7 +3,7 @@
 use std::{collections::HashMap, path::PathBuf, time::Duration};
 
 use jsonwebtoken::Algorithm;
-use mesh_core::config::{ConfigError, MeshSettings};
+use mesh_core::config::{ConfigError, MeshSettings, field_names, refuse_unknown};
 use secrecy::SecretString;
 use serde::Deserialize;
 
@@ -87,6 +87,7 @@ impl Config {
 
     /// Reads the configuration from `env`.
     pub fn from_env(env: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        refuse_unknown(Self::PREFIX, env, field_names::<Own>())?;
         let own: Own = envy::prefixed(Self::PREFIX).from_iter(env.clone())?;
         let algorithms = own
             .oidc_algorithms

@@ -2,7 +2,7 @@
 
 use std::{collections::HashMap, path::PathBuf, time::Duration};
 
-use mesh_core::config::{ConfigError, MeshSettings};
+use mesh_core::config::{ConfigError, MeshSettings, field_names, refuse_unknown};
 use secrecy::SecretString;
 use serde::Deserialize;
 
@@ -47,6 +47,7 @@ impl Config {
 
     /// Reads the configuration from `env`.
     pub fn from_env(env: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        refuse_unknown(Self::PREFIX, env, field_names::<Own>())?;
         let own: Own = envy::prefixed(Self::PREFIX).from_iter(env.clone())?;
         let backend = match own.sqlserver_connection_string {
             None => Backend::Embedded {
@@ -134,5 +135,20 @@ mod tests {
         assert!(settings.trust_any_certificate);
         assert_eq!(settings.query_timeout, Duration::from_millis(1500));
         Ok(())
+    }
+
+    #[test]
+    fn a_misspelt_setting_is_refused() {
+        let refused = Config::from_env(&env(&[(
+            "WAREHOUSE_SQLSERVER_CONECTION_STRING",
+            "Server=tcp:db,1433",
+        )]))
+        .expect_err("a typo");
+        assert!(
+            refused
+                .to_string()
+                .contains("did you mean WAREHOUSE_SQLSERVER_CONNECTION_STRING?"),
+            "{refused}"
+        );
     }
 }
