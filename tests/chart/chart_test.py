@@ -439,10 +439,15 @@ class Render(unittest.TestCase):
                 self.assertEqual(env[f"{svc.upper()}_TRANSPORT"], "sidecar")
                 self.assertEqual(env[f"{svc.upper()}_SIDECAR_PROVIDER"], provider)
                 self.assertNotIn(f"{svc.upper()}_TLS_CERT", env)
+                # Both meshes forward to the pod's address, not to localhost.
+                self.assertTrue(env[f"{svc.upper()}_LISTEN"].startswith("0.0.0.0:"))
+                ingress_ports = {p["port"] for r in objects(name, "NetworkPolicy")[svc]["spec"]["ingress"] for p in r["ports"]}
                 if provider == "linkerd":
                     self.assertEqual(template["metadata"]["annotations"]["linkerd.io/inject"], "enabled")
-                    self.assertTrue(env[f"{svc.upper()}_LISTEN"].startswith("127.0.0.1:"))
+                    # Meshed traffic arrives on Linkerd's inbound port.
+                    self.assertIn(4143, ingress_ports, svc)
                 else:
+                    self.assertNotIn(4143, ingress_ports, svc)
                     self.assertEqual(template["metadata"]["labels"]["sidecar.istio.io/inject"], "true")
 
     def test_helm_test_hook_probes_every_service(self) -> None:
