@@ -7,6 +7,8 @@ use mesh_core::config::{ConfigError, MeshSettings, field_names, refuse_unknown};
 use secrecy::SecretString;
 use serde::Deserialize;
 
+use crate::oidc::{JwksSource, Refresh};
+
 /// Everything the gateway needs to run.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -25,6 +27,8 @@ pub struct Config {
     pub store_address: String,
     /// Origins browsers may call from; `*` allows any (an explicit opt-in).
     pub cors_origins: Vec<String>,
+    /// The dashboard's sign-in.
+    pub web: crate::web::WebSettings,
 }
 
 /// How browser tokens are validated.
@@ -32,8 +36,13 @@ pub struct Config {
 pub struct OidcSettings {
     pub issuer: String,
     pub audience: String,
-    /// The issuer's JSON Web Key Set, as a file.
-    pub jwks_path: PathBuf,
+    /// Where the issuer's JSON Web Key Set comes from:
+    /// `GATEWAY_OIDC_JWKS_PATH` (a file), `GATEWAY_OIDC_JWKS_URL`, or
+    /// neither: the issuer's discovery document's `jwks_uri`.
+    pub jwks: JwksSource,
+    /// How a fetched key set is kept fresh
+    /// (`GATEWAY_OIDC_JWKS_REFRESH_SECS`, `GATEWAY_OIDC_JWKS_MIN_REFRESH_SECS`).
+    pub jwks_refresh: Refresh,
     /// The only algorithms accepted.
     pub algorithms: Vec<Algorithm>,
 }
@@ -47,7 +56,12 @@ struct Own {
     capability_ttl_secs: u64,
     oidc_issuer: String,
     oidc_audience: String,
-    oidc_jwks_path: PathBuf,
+    oidc_jwks_path: Option<PathBuf>,
+    oidc_jwks_url: Option<String>,
+    #[serde(default = "default_jwks_refresh")]
+    oidc_jwks_refresh_secs: u64,
+    #[serde(default = "default_jwks_min_refresh")]
+    oidc_jwks_min_refresh_secs: u64,
     #[serde(default = "default_algorithms")]
     oidc_algorithms: String,
     #[serde(default = "default_warehouse")]
@@ -65,6 +79,12 @@ fn default_root_key_id() -> u32 {
 }
 fn default_ttl() -> u64 {
     60
+}
+fn default_jwks_refresh() -> u64 {
+    300
+}
+fn default_jwks_min_refresh() -> u64 {
+    10
 }
 fn default_algorithms() -> String {
     "EdDSA,RS256,ES256".into()
@@ -87,7 +107,12 @@ impl Config {
 
     /// Reads the configuration from `env`.
     pub fn from_env(env: &HashMap<String, String>) -> Result<Self, ConfigError> {
-        refuse_unknown(Self::PREFIX, env, field_names::<Own>())?;
+        let known: Vec<&str> = field_names::<Own>()
+            .iter()
+            .chain(crate::web::WebSettings::field_names())
+            .copied()
+            .collect();
+        refuse_unknown(Self::PREFIX, env, &known)?;
         let own: Own = envy::prefixed(Self::PREFIX).from_iter(env.clone())?;
         let algorithms = own
             .oidc_algorithms
@@ -110,6 +135,22 @@ impl Config {
                 reason: "shared-secret HMAC algorithms are not accepted".into(),
             });
         }
+        let jwks = match (own.oidc_jwks_path, own.oidc_jwks_url) {
+            (Some(_), Some(_)) => {
+                return Err(ConfigError::Invalid {
+                    name: "GATEWAY_OIDC_JWKS_URL",
+                    reason: "set GATEWAY_OIDC_JWKS_PATH or GATEWAY_OIDC_JWKS_URL, not both".into(),
+                });
+            }
+            (Some(path), None) => JwksSource::File(path),
+            (None, Some(url)) => JwksSource::Url(url),
+            (None, None) => JwksSource::Discovery,
+        };
+        let jwks_refresh = Refresh {
+            every: Duration::from_secs(own.oidc_jwks_refresh_secs.max(1)),
+            min_interval: Duration::from_secs(own.oidc_jwks_min_refresh_secs.max(1)),
+            ..Refresh::default()
+        };
         Ok(Self {
             mesh: MeshSettings::from_env(Self::PREFIX, env)?,
             root_key: own.root_key,
@@ -118,7 +159,8 @@ impl Config {
             oidc: OidcSettings {
                 issuer: own.oidc_issuer,
                 audience: own.oidc_audience,
-                jwks_path: own.oidc_jwks_path,
+                jwks,
+                jwks_refresh,
                 algorithms,
             },
             warehouse_address: own.warehouse_address,
@@ -131,6 +173,7 @@ impl Config {
                 .filter(|o| !o.is_empty())
                 .map(str::to_owned)
                 .collect(),
+            web: crate::web::WebSettings::from_env(env)?,
         })
     }
 }
@@ -183,6 +226,51 @@ mod tests {
                 "{algorithms}: {result:?}"
             );
         }
+    }
+
+    #[test]
+    fn the_jwks_comes_from_a_file_a_url_or_discovery() -> Result<(), ConfigError> {
+        let file = Config::from_env(&env(&[]))?;
+        assert_eq!(file.oidc.jwks, JwksSource::File("/oidc/jwks.json".into()));
+        let mut remote = env(&[("GATEWAY_OIDC_JWKS_URL", "https://issuer.test/jwks")]);
+        remote.remove("GATEWAY_OIDC_JWKS_PATH");
+        let url = Config::from_env(&remote)?;
+        assert_eq!(
+            url.oidc.jwks,
+            JwksSource::Url("https://issuer.test/jwks".into())
+        );
+        assert_eq!(url.oidc.jwks_refresh.min_interval, Duration::from_secs(10));
+        remote.remove("GATEWAY_OIDC_JWKS_URL");
+        assert_eq!(Config::from_env(&remote)?.oidc.jwks, JwksSource::Discovery);
+        let both = Config::from_env(&env(&[(
+            "GATEWAY_OIDC_JWKS_URL",
+            "https://issuer.test/jwks",
+        )]));
+        assert!(matches!(both, Err(ConfigError::Invalid { .. })), "{both:?}");
+        Ok(())
+    }
+
+    #[test]
+    fn the_dashboard_and_jwks_settings_are_known_settings() -> Result<(), ConfigError> {
+        let config = Config::from_env(&env(&[
+            ("GATEWAY_OIDC_AUTHORITY", "https://issuer.test"),
+            ("GATEWAY_OIDC_CLIENT_ID", "dashboard"),
+            ("GATEWAY_OIDC_SCOPES", "openid forecasts:read"),
+            ("GATEWAY_OIDC_RESOURCE", "urn:forecast-mesh:gateway"),
+            ("GATEWAY_DEV_SIGN_IN", "false"),
+            ("GATEWAY_OIDC_JWKS_REFRESH_SECS", "60"),
+            ("GATEWAY_OIDC_JWKS_MIN_REFRESH_SECS", "2"),
+        ]))?;
+        assert!(matches!(
+            config.web.sign_in,
+            crate::web::SignIn::Oidc { .. }
+        ));
+        assert_eq!(config.oidc.jwks_refresh.every, Duration::from_secs(60));
+        assert_eq!(
+            config.oidc.jwks_refresh.min_interval,
+            Duration::from_secs(2)
+        );
+        Ok(())
     }
 
     #[test]
