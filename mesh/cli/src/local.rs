@@ -177,6 +177,8 @@ impl LocalMesh {
             mesh: mesh("forecaster"),
             warehouse_address: format!("localhost:{}", warehouse.port()),
             store_address: format!("localhost:{}", store.port()),
+            fits: forecaster::fit::FitLimits::default(),
+            upstream_timeout: forecaster::config::DEFAULT_UPSTREAM_TIMEOUT,
         };
         let stop = shutdown.clone();
         tasks.spawn(async move {

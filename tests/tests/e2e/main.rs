@@ -2,6 +2,7 @@
 //! called by real clients. One binary, one module per concern.
 
 mod biscuit_samples;
+mod bounded;
 mod deadlines;
 mod forecast_series;
 mod harness;
