@@ -5,7 +5,7 @@
 //! ([`refuse_unknown`]): a typo such as `STORE_DATABSE_URL` must not quietly
 //! leave the store on its embedded default.
 
-use std::{collections::HashMap, path::PathBuf, sync::Arc, time::Duration};
+use std::{collections::HashMap, net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
 use serde::{Deserialize, Deserializer, de};
 
@@ -27,6 +27,12 @@ pub enum ConfigError {
     Tls(#[from] TlsError),
     #[error("invalid setting {name}: {reason}")]
     Invalid { name: &'static str, reason: String },
+    #[error("invalid setting {name}={value:?}: {reason}")]
+    Address {
+        name: String,
+        value: String,
+        reason: String,
+    },
     #[error("unknown setting {name}{}: known settings are {known}", suggestion.as_ref().map(|s| format!(" (did you mean {s}?)")).unwrap_or_default())]
     Unknown {
         name: String,
@@ -35,9 +41,49 @@ pub enum ConfigError {
     },
 }
 
-/// What a service binary reads under its prefix besides its settings
-/// structs: the addresses [`crate::binary::Binary`] binds.
-pub const LISTEN_SETTINGS: &[&str] = &["listen", "health_listen", "admin_listen"];
+/// Where a service listens, read by [`crate::binary::Binary`] before it
+/// binds: `<prefix>LISTEN` and `<prefix>HEALTH_LISTEN` (the binary's
+/// defaults when unset) and `<prefix>ADMIN_LISTEN` (no admin port when unset).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ListenSettings {
+    pub listen: Option<SocketAddr>,
+    pub health_listen: Option<SocketAddr>,
+    pub admin_listen: Option<SocketAddr>,
+}
+
+/// The listen variables as text, so a bad one is refused by its name.
+#[derive(Deserialize)]
+struct ListenVariables {
+    listen: Option<String>,
+    health_listen: Option<String>,
+    admin_listen: Option<String>,
+}
+
+impl ListenSettings {
+    /// Reads the addresses from `env` under `prefix`.
+    pub fn from_env(prefix: &str, env: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        let raw: ListenVariables = envy::prefixed(prefix).from_iter(env.clone())?;
+        let parse =
+            |name: &str, value: Option<String>| -> Result<Option<SocketAddr>, ConfigError> {
+                value
+                    .map(|value| {
+                        value
+                            .parse()
+                            .map_err(|e: std::net::AddrParseError| ConfigError::Address {
+                                name: format!("{prefix}{name}"),
+                                value,
+                                reason: e.to_string(),
+                            })
+                    })
+                    .transpose()
+            };
+        Ok(Self {
+            listen: parse("LISTEN", raw.listen)?,
+            health_listen: parse("HEALTH_LISTEN", raw.health_listen)?,
+            admin_listen: parse("ADMIN_LISTEN", raw.admin_listen)?,
+        })
+    }
+}
 
 /// Returns the field names of the struct `T` as serde, and so envy, reads
 /// them (renames applied): what `<prefix><NAME>` variables it takes.
@@ -76,7 +122,8 @@ impl<'de> Deserializer<'de> for FieldNames<'_> {
 }
 
 /// Refuses any variable in `env` under `prefix` that names none of the
-/// shared settings ([`MeshSettings`]), the listen addresses, or `own` (the
+/// shared settings ([`MeshSettings`]), the listen addresses
+/// ([`ListenSettings`]), or `own` (the
 /// service's own settings, e.g. `field_names::<Own>()`). Variables under
 /// other prefixes are not this service's business.
 pub fn refuse_unknown(
@@ -86,7 +133,7 @@ pub fn refuse_unknown(
 ) -> Result<(), ConfigError> {
     let mut known: Vec<&str> = field_names::<MeshSettings>()
         .iter()
-        .chain(LISTEN_SETTINGS)
+        .chain(field_names::<ListenVariables>())
         .chain(own)
         .copied()
         .collect();
@@ -324,6 +371,35 @@ mod tests {
         )
         .expect_err("unknown");
         assert!(!refused.to_string().contains("did you mean"), "{refused}");
+    }
+
+    #[test]
+    fn listen_addresses_are_typed() -> Result<(), ConfigError> {
+        let listen = ListenSettings::from_env(
+            "STORE_",
+            &env(&[
+                ("STORE_LISTEN", "0.0.0.0:50054"),
+                ("STORE_HEALTH_LISTEN", "[::]:51054"),
+            ]),
+        )?;
+        assert_eq!(
+            listen.listen,
+            Some("0.0.0.0:50054".parse().expect("an address"))
+        );
+        assert_eq!(
+            listen.health_listen,
+            Some("[::]:51054".parse().expect("an address"))
+        );
+        assert_eq!(listen.admin_listen, None, "no admin port unless asked");
+        let refused = ListenSettings::from_env("STORE_", &env(&[("STORE_ADMIN_LISTEN", "9090")]))
+            .expect_err("a port is not an address");
+        assert!(
+            refused
+                .to_string()
+                .starts_with("invalid setting STORE_ADMIN_LISTEN=\"9090\""),
+            "{refused}"
+        );
+        Ok(())
     }
 
     #[test]
