@@ -26,8 +26,10 @@ pub enum Backend {
 
 #[derive(Deserialize)]
 struct Own {
-    #[serde(default = "default_data_path")]
-    data_path: PathBuf,
+    /// Where data lives unless `data_path` names the file itself.
+    #[serde(default = "default_data_dir")]
+    data_dir: PathBuf,
+    data_path: Option<PathBuf>,
     database_url: Option<SecretString>,
     pool_max_size: Option<usize>,
     pool_wait_ms: Option<u64>,
@@ -36,8 +38,8 @@ struct Own {
     database_ca_file: Option<PathBuf>,
 }
 
-fn default_data_path() -> PathBuf {
-    PathBuf::from(".mesh/store.sqlite")
+fn default_data_dir() -> PathBuf {
+    PathBuf::from(".mesh")
 }
 
 impl Config {
@@ -49,7 +51,9 @@ impl Config {
         let own: Own = envy::prefixed(Self::PREFIX).from_iter(env.clone())?;
         let backend = match own.database_url {
             None => Backend::Embedded {
-                path: own.data_path,
+                path: own
+                    .data_path
+                    .unwrap_or_else(|| own.data_dir.join("store.sqlite")),
             },
             Some(url) => {
                 let mut settings = PostgresSettings::new(url);
@@ -124,6 +128,22 @@ mod tests {
             ("STORE_CAPABILITY_PUBLIC_KEYS", "1:00"),
         ]))?;
         assert!(matches!(config.backend, Backend::Postgres(_)));
+        Ok(())
+    }
+
+    #[test]
+    fn the_embedded_store_lives_under_the_data_directory() -> Result<(), ConfigError> {
+        let config = Config::from_env(&env(&[("STORE_DATA_DIR", "/var/lib/forecast-mesh")]))?;
+        assert!(
+            matches!(config.backend, Backend::Embedded { ref path } if path == std::path::Path::new("/var/lib/forecast-mesh/store.sqlite"))
+        );
+        let config = Config::from_env(&env(&[
+            ("STORE_DATA_DIR", "/var/lib/forecast-mesh"),
+            ("STORE_DATA_PATH", "/data/records.sqlite"),
+        ]))?;
+        assert!(
+            matches!(config.backend, Backend::Embedded { ref path } if path == std::path::Path::new("/data/records.sqlite"))
+        );
         Ok(())
     }
 }

@@ -26,8 +26,10 @@ pub enum Backend {
 
 #[derive(Deserialize)]
 struct Own {
-    #[serde(default = "default_data_path")]
-    data_path: PathBuf,
+    /// Where data lives unless `data_path` names the file itself.
+    #[serde(default = "default_data_dir")]
+    data_dir: PathBuf,
+    data_path: Option<PathBuf>,
     sqlserver_connection_string: Option<SecretString>,
     #[serde(default)]
     sqlserver_trust_any_certificate: bool,
@@ -38,8 +40,8 @@ struct Own {
     sqlserver_query_timeout_ms: Option<u64>,
 }
 
-fn default_data_path() -> PathBuf {
-    PathBuf::from(".mesh/warehouse.sqlite")
+fn default_data_dir() -> PathBuf {
+    PathBuf::from(".mesh")
 }
 
 impl Config {
@@ -51,7 +53,9 @@ impl Config {
         let own: Own = envy::prefixed(Self::PREFIX).from_iter(env.clone())?;
         let backend = match own.sqlserver_connection_string {
             None => Backend::Embedded {
-                path: own.data_path,
+                path: own
+                    .data_path
+                    .unwrap_or_else(|| own.data_dir.join("warehouse.sqlite")),
             },
             Some(connection_string) => {
                 let mut settings = SqlServerSettings::new(connection_string);
