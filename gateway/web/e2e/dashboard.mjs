@@ -283,6 +283,42 @@ try {
   await page.locator('[data-kpi="revenue"]').waitFor();
   ok("an expired session renews without the user and the dashboard loads");
 
+  // A call answered UNAUTHENTICATED renews the session and is retried once
+  // (the test answers the first GetRankings itself, as a gateway would for
+  // a token that expired in flight).
+  const beforeRetry = await token();
+  let refused = 0;
+  const rankingsPath = "**/forecastmesh.gateway.v1.GatewayService/GetRankings";
+  await page.route(rankingsPath, async (route) => {
+    if (refused > 0) return route.continue();
+    refused += 1;
+    await route.fulfill({
+      status: 200,
+      headers: { "content-type": "application/grpc-web+proto", "grpc-status": "16", "grpc-message": "token has expired" },
+      body: "",
+    });
+  });
+  await go("#/rankings", "Rankings");
+  await page.locator('table[data-kind="items"] tbody tr').first().waitFor();
+  await page.unroute(rankingsPath);
+  assert.equal(refused, 1);
+  assert.notEqual(await token(), beforeRetry, "renewed before the retry");
+  ok("a call answered UNAUTHENTICATED renews the session and is retried once");
+
+  // Without a refresh token it renews in a hidden iframe (prompt=none),
+  // while the provider's session lasts.
+  const beforeIframe = await token();
+  await page.evaluate((key) => {
+    const user = JSON.parse(sessionStorage.getItem(key));
+    user.expires_at = Math.floor(Date.now() / 1000) - 60;
+    delete user.refresh_token;
+    sessionStorage.setItem(key, JSON.stringify(user));
+  }, USER_KEY);
+  await page.reload();
+  await page.locator('table[data-kind="items"] tbody tr').first().waitFor();
+  assert.notEqual(await token(), beforeIframe, "a new access token from the iframe");
+  ok("without a refresh token the session renews in a hidden iframe (prompt=none)");
+
   // A session that cannot renew asks to sign in again.
   await page.evaluate((key) => {
     const user = JSON.parse(sessionStorage.getItem(key));

@@ -79,6 +79,7 @@ async function render(ctx: PageContext): Promise<void> {
       draw();
     } catch (error) {
       more.disabled = true;
+      first.disabled = tokens.length === 1;
       replace(body, showError(ctx, error));
     }
     body.removeAttribute("aria-busy");
