@@ -185,3 +185,96 @@ async fn an_issuer_that_is_down_at_start_is_retried() -> anyhow::Result<()> {
     shutdown.cancel();
     Ok(())
 }
+
+/// An Ed25519 signing key named `kid`, and its public JWK.
+fn signing_key(kid: &str) -> anyhow::Result<(jsonwebtoken::EncodingKey, serde_json::Value)> {
+    use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519)?;
+    let encoding = jsonwebtoken::EncodingKey::from_ed_pem(key.serialize_pem().as_bytes())?;
+    let jwk = serde_json::json!({
+        "kty": "OKP", "crv": "Ed25519", "use": "sig", "alg": "EdDSA", "kid": kid,
+        "x": URL_SAFE_NO_PAD.encode(key.public_key_raw()),
+    });
+    Ok((encoding, jwk))
+}
+
+#[tokio::test]
+async fn a_token_from_a_rotated_in_key_passes_once_the_set_is_refetched() -> anyhow::Result<()> {
+    use std::sync::Mutex;
+
+    use crate::oidc::{AuthError, JwtValidator, dev_issuer::DevClaims};
+
+    let (old_key, old_jwk) = signing_key("old")?;
+    let (new_key, new_jwk) = signing_key("new")?;
+    let served = Arc::new(Mutex::new(
+        serde_json::json!({ "keys": [old_jwk] }).to_string(),
+    ));
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let body = served.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut buffer = vec![0; 4096];
+            let _ = socket.read(&mut buffer).await;
+            let jwks = body.lock().map(|b| b.clone()).unwrap_or_default();
+            let answer = format!(
+                "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{jwks}",
+                jwks.len()
+            );
+            let _ = socket.write_all(answer.as_bytes()).await;
+        }
+    });
+    let shutdown = CancellationToken::new();
+    let keys = KeySet::remote(
+        url.clone(),
+        Some(format!("{url}/jwks")),
+        QUICK,
+        shutdown.clone(),
+    )
+    .await;
+    let validator = JwtValidator::with_keys(
+        url.clone(),
+        "forecast-mesh".into(),
+        keys,
+        vec![jsonwebtoken::Algorithm::EdDSA],
+    )?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_secs();
+    let claims = DevClaims {
+        iss: url.clone(),
+        aud: "forecast-mesh".into(),
+        sub: "alice".into(),
+        scope: "forecasts:read".into(),
+        iat: now,
+        exp: now + 600,
+    };
+    let sign = |kid: &str, key: &jsonwebtoken::EncodingKey| {
+        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::EdDSA);
+        header.kid = Some(kid.into());
+        jsonwebtoken::encode(&header, &claims, key)
+    };
+    assert_eq!(
+        validator.validate(&sign("old", &old_key)?)?.subject,
+        "alice"
+    );
+
+    // The issuer rotates: it publishes the new key and signs with it.
+    if let Ok(mut body) = served.lock() {
+        *body = serde_json::json!({ "keys": [new_jwk] }).to_string();
+    }
+    let token = sign("new", &new_key)?;
+    assert!(matches!(
+        validator.validate(&token),
+        Err(AuthError::UnknownKey)
+    ));
+    assert!(
+        until(Duration::from_secs(5), || validator
+            .validate(&token)
+            .is_ok())
+        .await,
+        "the same token passes once the set is refetched"
+    );
+    shutdown.cancel();
+    Ok(())
+}
