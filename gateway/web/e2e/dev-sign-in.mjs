@@ -18,7 +18,7 @@ const browser = await chromium.launch({
 let checks = 0;
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  page.setDefaultTimeout(60_000);
+  page.setDefaultTimeout(120_000);
   await page.goto(`${GATEWAY}/`);
   await page.getByRole("heading", { name: "Dev sign-in" }).waitFor();
   await page.screenshot({ path: path.join(OUT, "dev-sign-in.png"), fullPage: true });

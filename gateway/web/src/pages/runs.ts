@@ -27,7 +27,7 @@ function listing<R>(ctx: PageContext, l: Listing<R>): HTMLElement {
       const response = await call(ctx.session, l.method, (o) => l.list(gateway, next, o));
       rows.push(...response.runs.map(l.row));
       next = response.nextPageToken;
-      replace(body, table(l.title, l.headers, rows, { "data-list": l.method }));
+      replace(body, table(`${l.title}, newest first`, l.headers, rows, { "data-list": l.method }));
       more.hidden = !next;
     } catch (error) {
       more.hidden = true;
