@@ -3,6 +3,8 @@
 //! # Layout
 //! - [`calendar`]: frequencies, the dates of periods, frequency inference.
 //! - [`config`]: settings from `FORECASTER_*`.
+//! - [`fit`]: the bounded pool fits run on, each cancellable and within a
+//!   time budget.
 //! - [`insights`]: rankings and recommendations, with their reasons.
 //! - [`model`]: chooses a model for a series by backtest and forecasts with
 //!   calibrated intervals.
@@ -14,6 +16,7 @@
 
 pub mod calendar;
 pub mod config;
+pub mod fit;
 pub mod insights;
 pub mod model;
 pub mod series;
@@ -61,9 +64,11 @@ pub async fn run(
         ("warehouse", warehouse.clone()),
         ("store", store.clone()),
     ]);
-    let service = service::Forecaster::new(
+    let service = service::Forecaster::with_limits(
         WarehouseServiceClient::new(warehouse),
         StoreServiceClient::new(store),
+        config.fits,
+        config.upstream_timeout,
     );
     server
         .readiness(readiness, config.mesh.health_period())

@@ -13,6 +13,7 @@
 //! - [`backtest`]: rolling-origin evaluation and the choice of model.
 //! - [`calibrate`]: intervals widened or narrowed to cover as they claim.
 //! - [`decompose`], [`optimize`]: seasonal indices and Nelder–Mead.
+//! - [`stop`]: cancellation, the caller's deadline and the fit's time budget.
 
 mod arima;
 mod backtest;
@@ -24,11 +25,15 @@ mod ets;
 mod metrics;
 mod optimize;
 mod seasonality;
+mod stop;
 mod theta;
 
-pub use backtest::{Choice, ModelScore, choose_and_forecast, minimum_history};
+pub use backtest::{
+    Choice, ModelScore, choose_and_forecast, choose_and_forecast_until, minimum_history,
+};
 pub use candidates::{Candidate, Interval, SeriesForecast};
 pub use seasonality::{Seasons, detect as detect_seasonality};
+pub use stop::{CancelOnDrop, Stop};
 
 use crate::calendar::Frequency;
 
@@ -64,6 +69,12 @@ pub enum ModelError {
     BadLevel(f64),
     #[error("model fit failed: {0}")]
     Fit(String),
+    #[error("the call was cancelled during the fit")]
+    Cancelled,
+    #[error("the caller's deadline passed during the fit")]
+    DeadlineExceeded,
+    #[error("the fit ran past its time budget of {} ms", .0.as_millis())]
+    OverBudget(std::time::Duration),
 }
 
 /// Checks what every model needs of a series and of the levels.

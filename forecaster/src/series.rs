@@ -17,9 +17,13 @@ use crate::calendar::{self, Calendar, Frequency};
 
 pub use totals::totals;
 
-/// The most points an inline series may hold, and the most periods it may
-/// span once gaps are filled.
+/// The most points an inline series may hold.
 pub const MAX_POINTS: usize = 3650;
+
+/// The most periods an inline series may span, first date to last: gaps are
+/// filled, so this, not the points sent, bounds a fit's work. Checked before
+/// anything is filled.
+pub const MAX_SPAN: i64 = 3650;
 
 /// A series on its calendar, every period present.
 #[derive(Clone, Debug, PartialEq)]
@@ -80,7 +84,9 @@ pub enum SeriesError {
         gap: i64,
         steps: &'static str,
     },
-    #[error("the series spans {span} {steps}; at most {MAX_POINTS} are allowed")]
+    #[error(
+        "the series spans {span} {steps} once gaps are filled; the span limit is {MAX_SPAN} {steps}"
+    )]
     SpanTooLong { span: i64, steps: &'static str },
     #[error("the series holds no value that is not missing")]
     NothingObserved,
@@ -131,6 +137,13 @@ pub fn inline(
         .iter()
         .map(|date| frequency.period_of(*date, first) - frequency.period_of(first, first))
         .collect();
+    let span = periods.last().copied().unwrap_or_default() + 1;
+    if span > MAX_SPAN {
+        return Err(SeriesError::SpanTooLong {
+            span,
+            steps: frequency.steps(),
+        });
+    }
     for (pair, dated_pair) in periods.windows(2).zip(dated.windows(2)) {
         if pair[0] == pair[1] {
             let (a, b) = (dated_pair[0].2, dated_pair[1].2);
@@ -146,13 +159,6 @@ pub fn inline(
         return Err(SeriesError::NotOfFrequency {
             frequency: frequency.name(),
             gap: calendar::most_common_gap(frequency, &dates).unwrap_or_default(),
-            steps: frequency.steps(),
-        });
-    }
-    let span = periods.last().copied().unwrap_or_default() + 1;
-    if span > MAX_POINTS as i64 {
-        return Err(SeriesError::SpanTooLong {
-            span,
             steps: frequency.steps(),
         });
     }

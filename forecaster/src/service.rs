@@ -1,9 +1,12 @@
 //! The gRPC face of the forecaster.
 
+use std::time::Duration;
+
 use chrono::NaiveDate;
 use mesh_core::{
     capability::Capability,
     client::{MeshChannel, capability_of, with_capability},
+    server::Deadline,
     trace::current_trace,
 };
 use proto::{
@@ -26,6 +29,8 @@ use tonic::{Request, Response, Status};
 
 use crate::{
     calendar::Frequency,
+    config::DEFAULT_UPSTREAM_TIMEOUT,
+    fit::{FitLimits, FitPool},
     model::{self, ModelError, Problem},
     series::{self, Missing, Series},
 };
@@ -48,14 +53,70 @@ pub const MAX_LEVELS: usize = 5;
 pub struct Forecaster {
     warehouse: WarehouseServiceClient<MeshChannel>,
     store: StoreServiceClient<MeshChannel>,
+    fits: FitPool,
+    upstream_timeout: Duration,
 }
 
 impl Forecaster {
+    /// A forecaster fitting on a pool of the default size, its upstream
+    /// calls given the default timeout when the caller gave no deadline.
     pub fn new(
         warehouse: WarehouseServiceClient<MeshChannel>,
         store: StoreServiceClient<MeshChannel>,
     ) -> Self {
-        Self { warehouse, store }
+        Self::with_limits(
+            warehouse,
+            store,
+            FitLimits::default(),
+            DEFAULT_UPSTREAM_TIMEOUT,
+        )
+    }
+
+    pub fn with_limits(
+        warehouse: WarehouseServiceClient<MeshChannel>,
+        store: StoreServiceClient<MeshChannel>,
+        fits: FitLimits,
+        upstream_timeout: Duration,
+    ) -> Self {
+        Self {
+            warehouse,
+            store,
+            fits: FitPool::new(fits),
+            upstream_timeout,
+        }
+    }
+
+    /// Returns who `request` is for and when its caller stops waiting.
+    fn call<T>(&self, request: &Request<T>) -> Result<Call, Status> {
+        Ok(Call {
+            capability: capability_of(request)?,
+            deadline: request.extensions().get::<Deadline>().copied(),
+            default_timeout: self.upstream_timeout,
+        })
+    }
+}
+
+/// A call being served: the capability it was authorized with and its
+/// caller's deadline, both carried to every upstream call it makes.
+#[derive(Clone, Debug)]
+struct Call {
+    capability: Capability,
+    deadline: Option<Deadline>,
+    /// The timeout of an upstream call when the caller gave no deadline.
+    default_timeout: Duration,
+}
+
+impl Call {
+    /// Returns `message` as an upstream request carrying the capability and
+    /// what is left of the caller's deadline (or the default timeout), so
+    /// upstream work stops when the caller stops waiting.
+    fn request<T>(&self, message: T) -> Request<T> {
+        let mut request = with_capability(&self.capability, message);
+        request.set_timeout(
+            self.deadline
+                .map_or(self.default_timeout, |deadline| deadline.remaining()),
+        );
+        request
     }
 }
 
@@ -255,19 +316,17 @@ impl ForecasterService for Forecaster {
         &self,
         request: Request<RankSalesRequest>,
     ) -> Result<Response<RankSalesResponse>, Status> {
-        let capability = capability_of(&request)?;
-        Ok(Response::new(
-            self.rank(&capability, request.into_inner()).await?,
-        ))
+        let call = self.call(&request)?;
+        Ok(Response::new(self.rank(&call, request.into_inner()).await?))
     }
 
     async fn recommend(
         &self,
         request: Request<RecommendRequest>,
     ) -> Result<Response<RecommendResponse>, Status> {
-        let capability = capability_of(&request)?;
+        let call = self.call(&request)?;
         Ok(Response::new(
-            self.advise(&capability, request.into_inner()).await?,
+            self.advise(&call, request.into_inner()).await?,
         ))
     }
 
@@ -275,11 +334,11 @@ impl ForecasterService for Forecaster {
         &self,
         request: Request<ForecastRevenueRequest>,
     ) -> Result<Response<ForecastRevenueResponse>, Status> {
-        let capability = capability_of(&request)?;
+        let call = self.call(&request)?;
         let checked = check(request.get_ref().into())?;
-        let history = self.history(&capability, &checked, None).await?;
+        let history = self.history(&call, &checked, None).await?;
         let forecast = self
-            .forecast_run(&capability, checked, history, "total revenue".into())
+            .forecast_run(&call, checked, history, "total revenue".into())
             .await?;
         Ok(Response::new(ForecastRevenueResponse {
             forecast: Some(forecast),
@@ -290,16 +349,16 @@ impl ForecasterService for Forecaster {
         &self,
         request: Request<ForecastSeriesRequest>,
     ) -> Result<Response<ForecastSeriesResponse>, Status> {
-        let capability = capability_of(&request)?;
+        let call = self.call(&request)?;
         let checked = check(request.get_ref().into())?;
         let (history, label) = match &request.get_ref().series {
             Some(forecast_series_request::Series::StockItemId(id)) => (
-                self.history(&capability, &checked, Some(Subject::StockItemId(*id)))
+                self.history(&call, &checked, Some(Subject::StockItemId(*id)))
                     .await?,
                 format!("stock item {id}"),
             ),
             Some(forecast_series_request::Series::CustomerId(id)) => (
-                self.history(&capability, &checked, Some(Subject::CustomerId(*id)))
+                self.history(&call, &checked, Some(Subject::CustomerId(*id)))
                     .await?,
                 format!("customer {id}"),
             ),
@@ -314,9 +373,7 @@ impl ForecasterService for Forecaster {
                 ));
             }
         };
-        let forecast = self
-            .forecast_run(&capability, checked, history, label)
-            .await?;
+        let forecast = self.forecast_run(&call, checked, history, label).await?;
         Ok(Response::new(ForecastSeriesResponse {
             forecast: Some(forecast),
         }))
@@ -328,7 +385,7 @@ impl Forecaster {
     /// warehouse) on the caller's behalf, summed into the asked frequency.
     async fn history(
         &self,
-        capability: &Capability,
+        call: &Call,
         checked: &Checked,
         subject: Option<Subject>,
     ) -> Result<Series, Status> {
@@ -339,7 +396,7 @@ impl Forecaster {
         let days = self
             .warehouse
             .clone()
-            .get_daily_sales(with_capability(capability, request))
+            .get_daily_sales(call.request(request))
             .await?
             .into_inner()
             .days;
@@ -360,7 +417,7 @@ impl Forecaster {
     /// Chooses a model for `history`, forecasts, records the run and answers.
     async fn forecast_run(
         &self,
-        capability: &Capability,
+        call: &Call,
         checked: Checked,
         history: Series,
         label: String,
@@ -370,21 +427,23 @@ impl Forecaster {
         let history_points = history.values.len() as i32;
         let levels = checked.levels.clone();
         let (values, observed) = (history.values.clone(), history.observed.clone());
-        let choice = tokio::task::spawn_blocking(move || {
-            model::choose_and_forecast(Problem {
-                history: &values,
-                observed: &observed,
-                frequency,
-                horizon,
-                levels: &levels,
+        let deadline = call.deadline.map(|deadline| deadline.0.into_std());
+        let choice = self
+            .fits
+            .run(deadline, move |stop| {
+                model::choose_and_forecast_until(
+                    Problem {
+                        history: &values,
+                        observed: &observed,
+                        frequency,
+                        horizon,
+                        levels: &levels,
+                    },
+                    stop,
+                )
             })
-        })
-        .await
-        .map_err(|error| {
-            tracing::warn!(%error, "forecast task failed");
-            Status::internal("internal error")
-        })?
-        .map_err(model_status)?;
+            .await?
+            .map_err(model_status)?;
         let fitted = &choice.forecast;
         let points = dated_points(&history, fitted)?;
         let mut notes = history.notes.clone();
@@ -416,7 +475,7 @@ impl Forecaster {
         };
         let run = ForecastRun {
             idempotency_key: checked.idempotency_key,
-            principal: capability.principal().unwrap_or_default(),
+            principal: call.capability.principal().unwrap_or_default(),
             model: forecast.model.clone(),
             horizon_days,
             history_points,
@@ -439,10 +498,7 @@ impl Forecaster {
         let stored = self
             .store
             .clone()
-            .append_forecast_run(with_capability(
-                capability,
-                AppendForecastRunRequest { run: Some(run) },
-            ))
+            .append_forecast_run(call.request(AppendForecastRunRequest { run: Some(run) }))
             .await?
             .into_inner()
             .run
@@ -503,6 +559,11 @@ fn model_status(error: ModelError) -> Status {
             tracing::warn!(%error, "model fit failed");
             Status::internal("internal error")
         }
+        ModelError::Cancelled => Status::cancelled(error.to_string()),
+        ModelError::DeadlineExceeded => Status::deadline_exceeded(error.to_string()),
+        ModelError::OverBudget(_) => Status::deadline_exceeded(format!(
+            "{error}, the fit time limit (FORECASTER_FIT_BUDGET_MS)"
+        )),
         other => Status::invalid_argument(other.to_string()),
     }
 }

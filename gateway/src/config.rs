@@ -3,13 +3,14 @@
 use std::{collections::HashMap, path::PathBuf, time::Duration};
 
 use jsonwebtoken::Algorithm;
-use mesh_core::config::{ConfigError, MeshSettings};
+use mesh_core::config::{ConfigError, MeshSettings, field_names, refuse_unknown};
 use secrecy::SecretString;
 use serde::Deserialize;
 
 use crate::{
     audit::SpoolSettings,
     edge::rate_limit::{self, RateLimitSettings},
+    oidc::{JwksSource, Refresh},
 };
 
 /// Everything the gateway needs to run.
@@ -34,6 +35,8 @@ pub struct Config {
     pub audit_spool: SpoolSettings,
     /// Calls a minute per principal and method.
     pub rate_limits: RateLimitSettings,
+    /// The dashboard's sign-in.
+    pub web: crate::web::WebSettings,
 }
 
 /// How browser tokens are validated.
@@ -41,8 +44,13 @@ pub struct Config {
 pub struct OidcSettings {
     pub issuer: String,
     pub audience: String,
-    /// The issuer's JSON Web Key Set, as a file.
-    pub jwks_path: PathBuf,
+    /// Where the issuer's JSON Web Key Set comes from:
+    /// `GATEWAY_OIDC_JWKS_PATH` (a file), `GATEWAY_OIDC_JWKS_URL`, or
+    /// neither: the issuer's discovery document's `jwks_uri`.
+    pub jwks: JwksSource,
+    /// How a fetched key set is kept fresh
+    /// (`GATEWAY_OIDC_JWKS_REFRESH_SECS`, `GATEWAY_OIDC_JWKS_MIN_REFRESH_SECS`).
+    pub jwks_refresh: Refresh,
     /// The only algorithms accepted.
     pub algorithms: Vec<Algorithm>,
 }
@@ -56,7 +64,12 @@ struct Own {
     capability_ttl_secs: u64,
     oidc_issuer: String,
     oidc_audience: String,
-    oidc_jwks_path: PathBuf,
+    oidc_jwks_path: Option<PathBuf>,
+    oidc_jwks_url: Option<String>,
+    #[serde(default = "default_jwks_refresh")]
+    oidc_jwks_refresh_secs: u64,
+    #[serde(default = "default_jwks_min_refresh")]
+    oidc_jwks_min_refresh_secs: u64,
     #[serde(default = "default_algorithms")]
     oidc_algorithms: String,
     #[serde(default = "default_warehouse")]
@@ -82,6 +95,12 @@ fn default_root_key_id() -> u32 {
 fn default_ttl() -> u64 {
     60
 }
+fn default_jwks_refresh() -> u64 {
+    300
+}
+fn default_jwks_min_refresh() -> u64 {
+    10
+}
 fn default_algorithms() -> String {
     "EdDSA,RS256,ES256".into()
 }
@@ -103,6 +122,19 @@ impl Config {
 
     /// Reads the configuration from `env`.
     pub fn from_env(env: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        // Rate limits are named after the methods: one setting each.
+        let rate_limit_settings: Vec<String> = rate_limit::public_methods()
+            .map(rate_limit::variable_of)
+            .chain(["GATEWAY_RATE_LIMIT_FAILED_AUTH_PER_MINUTE".to_owned()])
+            .map(|name| name[Self::PREFIX.len()..].to_ascii_lowercase())
+            .collect();
+        let known: Vec<&str> = field_names::<Own>()
+            .iter()
+            .chain(crate::web::WebSettings::field_names())
+            .copied()
+            .chain(rate_limit_settings.iter().map(String::as_str))
+            .collect();
+        refuse_unknown(Self::PREFIX, env, &known)?;
         let own: Own = envy::prefixed(Self::PREFIX).from_iter(env.clone())?;
         let algorithms = own
             .oidc_algorithms
@@ -125,6 +157,22 @@ impl Config {
                 reason: "shared-secret HMAC algorithms are not accepted".into(),
             });
         }
+        let jwks = match (own.oidc_jwks_path, own.oidc_jwks_url) {
+            (Some(_), Some(_)) => {
+                return Err(ConfigError::Invalid {
+                    name: "GATEWAY_OIDC_JWKS_URL",
+                    reason: "set GATEWAY_OIDC_JWKS_PATH or GATEWAY_OIDC_JWKS_URL, not both".into(),
+                });
+            }
+            (Some(path), None) => JwksSource::File(path),
+            (None, Some(url)) => JwksSource::Url(url),
+            (None, None) => JwksSource::Discovery,
+        };
+        let jwks_refresh = Refresh {
+            every: Duration::from_secs(own.oidc_jwks_refresh_secs.max(1)),
+            min_interval: Duration::from_secs(own.oidc_jwks_min_refresh_secs.max(1)),
+            ..Refresh::default()
+        };
         Ok(Self {
             mesh: MeshSettings::from_env(Self::PREFIX, env)?,
             root_key: own.root_key,
@@ -133,7 +181,8 @@ impl Config {
             oidc: OidcSettings {
                 issuer: own.oidc_issuer,
                 audience: own.oidc_audience,
-                jwks_path: own.oidc_jwks_path,
+                jwks,
+                jwks_refresh,
                 algorithms,
             },
             warehouse_address: own.warehouse_address,
@@ -151,6 +200,7 @@ impl Config {
                 max_bytes: own.audit_spool_max_bytes,
             },
             rate_limits: rate_limits(env)?,
+            web: crate::web::WebSettings::from_env(env)?,
         })
     }
 }
@@ -250,6 +300,51 @@ mod tests {
                 "{bad}: {result:?}"
             );
         }
+        Ok(())
+    }
+
+    #[test]
+    fn the_jwks_comes_from_a_file_a_url_or_discovery() -> Result<(), ConfigError> {
+        let file = Config::from_env(&env(&[]))?;
+        assert_eq!(file.oidc.jwks, JwksSource::File("/oidc/jwks.json".into()));
+        let mut remote = env(&[("GATEWAY_OIDC_JWKS_URL", "https://issuer.test/jwks")]);
+        remote.remove("GATEWAY_OIDC_JWKS_PATH");
+        let url = Config::from_env(&remote)?;
+        assert_eq!(
+            url.oidc.jwks,
+            JwksSource::Url("https://issuer.test/jwks".into())
+        );
+        assert_eq!(url.oidc.jwks_refresh.min_interval, Duration::from_secs(10));
+        remote.remove("GATEWAY_OIDC_JWKS_URL");
+        assert_eq!(Config::from_env(&remote)?.oidc.jwks, JwksSource::Discovery);
+        let both = Config::from_env(&env(&[(
+            "GATEWAY_OIDC_JWKS_URL",
+            "https://issuer.test/jwks",
+        )]));
+        assert!(matches!(both, Err(ConfigError::Invalid { .. })), "{both:?}");
+        Ok(())
+    }
+
+    #[test]
+    fn the_dashboard_and_jwks_settings_are_known_settings() -> Result<(), ConfigError> {
+        let config = Config::from_env(&env(&[
+            ("GATEWAY_OIDC_AUTHORITY", "https://issuer.test"),
+            ("GATEWAY_OIDC_CLIENT_ID", "dashboard"),
+            ("GATEWAY_OIDC_SCOPES", "openid forecasts:read"),
+            ("GATEWAY_OIDC_RESOURCE", "urn:forecast-mesh:gateway"),
+            ("GATEWAY_DEV_SIGN_IN", "false"),
+            ("GATEWAY_OIDC_JWKS_REFRESH_SECS", "60"),
+            ("GATEWAY_OIDC_JWKS_MIN_REFRESH_SECS", "2"),
+        ]))?;
+        assert!(matches!(
+            config.web.sign_in,
+            crate::web::SignIn::Oidc { .. }
+        ));
+        assert_eq!(config.oidc.jwks_refresh.every, Duration::from_secs(60));
+        assert_eq!(
+            config.oidc.jwks_refresh.min_interval,
+            Duration::from_secs(2)
+        );
         Ok(())
     }
 

@@ -15,6 +15,7 @@
 //! - [`dashboards`]: live dashboards, one shared refresh per feed.
 //! - [`grpc`]: the gRPC and gRPC-web adapter of the operations.
 //! - [`rest`]: the JSON REST adapter, for the paths of the replaced system.
+//! - [`web`]: the dashboard (embedded) at `/` and its sign-in settings.
 //!
 //! One plaintext port serves gRPC, gRPC-web (binary and text), REST and
 //! CORS preflights; TLS for browsers is the ingress's job. A second port
@@ -32,6 +33,7 @@ pub mod grpc;
 pub mod oidc;
 pub mod rest;
 pub mod scopes;
+pub mod web;
 
 use std::{sync::Arc, time::Duration};
 
@@ -102,12 +104,7 @@ pub async fn run(
     };
     let root = RootKey::from_hex(config.root_key_id, &config.root_key)?;
     let minter = Arc::new(CapabilityMinter::new(root, config.capability_ttl));
-    let validator = oidc::JwtValidator::from_jwks_file(
-        config.oidc.issuer.clone(),
-        config.oidc.audience.clone(),
-        &config.oidc.jwks_path,
-        config.oidc.algorithms.clone(),
-    )?;
+    let validator = oidc::JwtValidator::from_settings(&config.oidc, shutdown.clone()).await?;
     let (auditor, audit_drain) = audit::Auditor::start(
         &config.audit_spool,
         audit::AuditStore {
@@ -168,7 +165,7 @@ pub async fn run(
     ));
     let rest = rest::router(gateway, server.ready())?;
     let grpc = std::mem::take(routes.axum_router_mut());
-    *routes.axum_router_mut() = grpc.merge(rest);
+    *routes.axum_router_mut() = grpc.merge(rest).merge(web::router(&config.web));
     let served = server.serve(routes, listeners, shutdown).await;
     // Every answered call's entry is on disk; hand the store what it can
     // take in a few seconds, and leave the rest for the next start.

@@ -2,7 +2,7 @@
 
 use std::{collections::HashMap, path::PathBuf, time::Duration};
 
-use mesh_core::config::{ConfigError, MeshSettings};
+use mesh_core::config::{ConfigError, MeshSettings, field_names, refuse_unknown};
 use secrecy::SecretString;
 use serde::Deserialize;
 
@@ -26,8 +26,10 @@ pub enum Backend {
 
 #[derive(Deserialize)]
 struct Own {
-    #[serde(default = "default_data_path")]
-    data_path: PathBuf,
+    /// Where data lives unless `data_path` names the file itself.
+    #[serde(default = "default_data_dir")]
+    data_dir: PathBuf,
+    data_path: Option<PathBuf>,
     database_url: Option<SecretString>,
     pool_max_size: Option<usize>,
     pool_wait_ms: Option<u64>,
@@ -36,8 +38,8 @@ struct Own {
     database_ca_file: Option<PathBuf>,
 }
 
-fn default_data_path() -> PathBuf {
-    PathBuf::from(".mesh/store.sqlite")
+fn default_data_dir() -> PathBuf {
+    PathBuf::from(".mesh")
 }
 
 impl Config {
@@ -45,10 +47,13 @@ impl Config {
 
     /// Reads the configuration from `env`.
     pub fn from_env(env: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        refuse_unknown(Self::PREFIX, env, field_names::<Own>())?;
         let own: Own = envy::prefixed(Self::PREFIX).from_iter(env.clone())?;
         let backend = match own.database_url {
             None => Backend::Embedded {
-                path: own.data_path,
+                path: own
+                    .data_path
+                    .unwrap_or_else(|| own.data_dir.join("store.sqlite")),
             },
             Some(url) => {
                 let mut settings = PostgresSettings::new(url);
@@ -69,5 +74,76 @@ impl Config {
             mesh: MeshSettings::from_env(Self::PREFIX, env)?,
             backend,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        [
+            ("STORE_TLS_CA", "ca.pem"),
+            ("STORE_TLS_CERT", "s.pem"),
+            ("STORE_TLS_KEY", "s.key.pem"),
+        ]
+        .iter()
+        .chain(pairs)
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+    }
+
+    #[test]
+    fn a_misspelt_database_url_is_refused_not_taken_for_the_embedded_store() {
+        let refused = Config::from_env(&env(&[(
+            "STORE_DATABSE_URL",
+            "postgres://store@db:5432/store",
+        )]))
+        .expect_err("a typo must not fall back to the embedded store");
+        assert!(
+            refused
+                .to_string()
+                .contains("STORE_DATABSE_URL (did you mean STORE_DATABASE_URL?)"),
+            "{refused}"
+        );
+        assert!(
+            !refused.to_string().contains("postgres://"),
+            "the value is never echoed: {refused}"
+        );
+    }
+
+    #[test]
+    fn every_documented_setting_is_known() -> Result<(), ConfigError> {
+        let config = Config::from_env(&env(&[
+            ("STORE_DATABASE_URL", "postgres://store@db:5432/store"),
+            ("STORE_POOL_MAX_SIZE", "4"),
+            ("STORE_POOL_WAIT_MS", "100"),
+            ("STORE_CONNECT_TIMEOUT_MS", "100"),
+            ("STORE_STATEMENT_TIMEOUT_MS", "100"),
+            ("STORE_LISTEN", "0.0.0.0:50054"),
+            ("STORE_HEALTH_LISTEN", "0.0.0.0:51054"),
+            ("STORE_ADMIN_LISTEN", "0.0.0.0:9090"),
+            ("STORE_TRUST_DOMAIN", "cluster.local"),
+            ("STORE_NAMESPACE", "forecast"),
+            ("STORE_CAPABILITY_PUBLIC_KEYS", "1:00"),
+        ]))?;
+        assert!(matches!(config.backend, Backend::Postgres(_)));
+        Ok(())
+    }
+
+    #[test]
+    fn the_embedded_store_lives_under_the_data_directory() -> Result<(), ConfigError> {
+        let config = Config::from_env(&env(&[("STORE_DATA_DIR", "/var/lib/forecast-mesh")]))?;
+        assert!(
+            matches!(config.backend, Backend::Embedded { ref path } if path == std::path::Path::new("/var/lib/forecast-mesh/store.sqlite"))
+        );
+        let config = Config::from_env(&env(&[
+            ("STORE_DATA_DIR", "/var/lib/forecast-mesh"),
+            ("STORE_DATA_PATH", "/data/records.sqlite"),
+        ]))?;
+        assert!(
+            matches!(config.backend, Backend::Embedded { ref path } if path == std::path::Path::new("/data/records.sqlite"))
+        );
+        Ok(())
     }
 }

@@ -224,7 +224,7 @@ CUSTOM = {
     ("monitoring.coreos.com/v1", "ServiceMonitor"): ["selector", "endpoints"],
     ("monitoring.coreos.com/v1", "PrometheusRule"): ["groups"],
     ("policy.linkerd.io/v1beta3", "Server"): ["podSelector", "port", "proxyProtocol"],
-    ("policy.linkerd.io/v1beta3", "HTTPRoute"): ["parentRefs", "rules"],
+    ("gateway.networking.k8s.io/v1", "GRPCRoute"): ["parentRefs", "rules"],
     ("policy.linkerd.io/v1alpha1", "MeshTLSAuthentication"): ["identityRefs"],
     ("policy.linkerd.io/v1alpha1", "AuthorizationPolicy"): ["targetRef", "requiredAuthenticationRefs"],
     ("security.istio.io/v1", "PeerAuthentication"): ["selector", "mtls"],
@@ -412,14 +412,16 @@ class Render(unittest.TestCase):
                     )
 
     def test_linkerd_policy_is_the_generated_policy(self) -> None:
-        routes = objects("mesh-linkerd", "HTTPRoute")
+        routes = objects("mesh-linkerd", "GRPCRoute")
         authns = objects("mesh-linkerd", "MeshTLSAuthentication")
         authzs = objects("mesh-linkerd", "AuthorizationPolicy")
         for svc, p in POLICY["services"].items():
             for method, callers in p["methods"].items():
+                service, name = method.strip("/").split("/")
                 route = next(
                     r for r in routes.values()
-                    if r["spec"]["rules"][0]["matches"][0]["path"] == {"type": "Exact", "value": method}
+                    if r["spec"]["rules"][0]["matches"][0]["method"]
+                    == {"type": "Exact", "service": service, "method": name}
                 )
                 name = route["metadata"]["name"]
                 expected = set(callers) - {"operator"}
@@ -430,6 +432,12 @@ class Render(unittest.TestCase):
                 self.assertEqual({i["name"] for i in authns[name]["spec"]["identityRefs"]}, expected, method)
                 self.assertEqual(authzs[name]["spec"]["targetRef"]["name"], name)
             self.assertEqual(objects("mesh-linkerd", "Server")[f"{svc}-grpc"]["spec"]["accessPolicy"], "deny")
+            open_services = {m["method"]["service"] for m in routes[f"{svc}-open"]["spec"]["rules"][0]["matches"]}
+            self.assertEqual(
+                open_services,
+                {"grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection"},
+            )
+            self.assertEqual({m["method"].get("method") for m in routes[f"{svc}-open"]["spec"]["rules"][0]["matches"]}, {None})
 
     def test_mesh_mode_hands_transport_to_the_sidecar(self) -> None:
         for name, provider in (("mesh-linkerd", "linkerd"), ("mesh-istio", "istio")):
@@ -439,10 +447,15 @@ class Render(unittest.TestCase):
                 self.assertEqual(env[f"{svc.upper()}_TRANSPORT"], "sidecar")
                 self.assertEqual(env[f"{svc.upper()}_SIDECAR_PROVIDER"], provider)
                 self.assertNotIn(f"{svc.upper()}_TLS_CERT", env)
+                # Both meshes forward to the pod's address, not to localhost.
+                self.assertTrue(env[f"{svc.upper()}_LISTEN"].startswith("0.0.0.0:"))
+                ingress_ports = {p["port"] for r in objects(name, "NetworkPolicy")[svc]["spec"]["ingress"] for p in r["ports"]}
                 if provider == "linkerd":
                     self.assertEqual(template["metadata"]["annotations"]["linkerd.io/inject"], "enabled")
-                    self.assertTrue(env[f"{svc.upper()}_LISTEN"].startswith("127.0.0.1:"))
+                    # Meshed traffic arrives on Linkerd's inbound port.
+                    self.assertIn(4143, ingress_ports, svc)
                 else:
+                    self.assertNotIn(4143, ingress_ports, svc)
                     self.assertEqual(template["metadata"]["labels"]["sidecar.istio.io/inject"], "true")
 
     def test_helm_test_hook_probes_every_service(self) -> None:

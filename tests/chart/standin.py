@@ -39,10 +39,8 @@ RESOURCES: dict[str, list[tuple[str, str, bool]]] = {
         ("servicemonitors", "ServiceMonitor", True),
         ("prometheusrules", "PrometheusRule", True),
     ],
-    "policy.linkerd.io/v1beta3": [
-        ("servers", "Server", True),
-        ("httproutes", "HTTPRoute", True),
-    ],
+    "policy.linkerd.io/v1beta3": [("servers", "Server", True)],
+    "gateway.networking.k8s.io/v1": [("grpcroutes", "GRPCRoute", True)],
     "policy.linkerd.io/v1alpha1": [
         ("meshtlsauthentications", "MeshTLSAuthentication", True),
         ("authorizationpolicies", "AuthorizationPolicy", True),

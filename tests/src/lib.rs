@@ -25,7 +25,7 @@ use anyhow::Context;
 use gateway::oidc::dev_issuer::DevClaims;
 use mesh::{
     dev::{DevState, NAMESPACE, TRUST_DOMAIN},
-    local::{Addresses, LocalMesh, Options, Ports},
+    local::{Addresses, Edge, LocalMesh, Options, Ports},
 };
 use mesh_core::{
     capability::{Capability, CapabilityMinter, Right, RootKey},
@@ -56,17 +56,35 @@ impl TestMesh {
 
     /// Starts the mesh with the store on `store` (`None`: the embedded one).
     pub async fn start_with_store(store: Option<store::Backend>) -> anyhow::Result<Self> {
+        Self::start_inner(store, 0, Edge::dev).await
+    }
+
+    /// Starts the mesh with the gateway on `port` (0: any free one),
+    /// signing users in as `edge` says.
+    pub async fn start_with_edge(
+        port: u16,
+        edge: impl FnOnce(&DevState) -> Edge,
+    ) -> anyhow::Result<Self> {
+        Self::start_inner(None, port, edge).await
+    }
+
+    async fn start_inner(
+        store: Option<store::Backend>,
+        port: u16,
+        edge: impl FnOnce(&DevState) -> Edge,
+    ) -> anyhow::Result<Self> {
         init_test_logs();
         let dir = tempfile::tempdir()?;
         let state = DevState::load_or_create(dir.path())?;
         let options = Options {
-            ports: Ports::default(),
+            ports: Ports { gateway: port },
             tls_reload: Duration::from_secs(1),
             data_dir: dir.path().join("data"),
             cors_origins: vec!["http://dashboard.test".into()],
             store,
         };
-        let local = LocalMesh::start(&state, options).await?;
+        let edge = edge(&state);
+        let local = LocalMesh::start_with_edge(&state, options, edge).await?;
         let addresses = local.addresses.clone();
         local.wait_serving(STARTUP).await?;
         Ok(Self {

@@ -2,7 +2,7 @@
 
 use std::{collections::HashMap, path::PathBuf, time::Duration};
 
-use mesh_core::config::{ConfigError, MeshSettings};
+use mesh_core::config::{ConfigError, MeshSettings, field_names, refuse_unknown};
 use secrecy::SecretString;
 use serde::Deserialize;
 
@@ -26,8 +26,10 @@ pub enum Backend {
 
 #[derive(Deserialize)]
 struct Own {
-    #[serde(default = "default_data_path")]
-    data_path: PathBuf,
+    /// Where data lives unless `data_path` names the file itself.
+    #[serde(default = "default_data_dir")]
+    data_dir: PathBuf,
+    data_path: Option<PathBuf>,
     sqlserver_connection_string: Option<SecretString>,
     #[serde(default)]
     sqlserver_trust_any_certificate: bool,
@@ -38,8 +40,8 @@ struct Own {
     sqlserver_query_timeout_ms: Option<u64>,
 }
 
-fn default_data_path() -> PathBuf {
-    PathBuf::from(".mesh/warehouse.sqlite")
+fn default_data_dir() -> PathBuf {
+    PathBuf::from(".mesh")
 }
 
 impl Config {
@@ -47,10 +49,13 @@ impl Config {
 
     /// Reads the configuration from `env`.
     pub fn from_env(env: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        refuse_unknown(Self::PREFIX, env, field_names::<Own>())?;
         let own: Own = envy::prefixed(Self::PREFIX).from_iter(env.clone())?;
         let backend = match own.sqlserver_connection_string {
             None => Backend::Embedded {
-                path: own.data_path,
+                path: own
+                    .data_path
+                    .unwrap_or_else(|| own.data_dir.join("warehouse.sqlite")),
             },
             Some(connection_string) => {
                 let mut settings = SqlServerSettings::new(connection_string);
@@ -134,5 +139,20 @@ mod tests {
         assert!(settings.trust_any_certificate);
         assert_eq!(settings.query_timeout, Duration::from_millis(1500));
         Ok(())
+    }
+
+    #[test]
+    fn a_misspelt_setting_is_refused() {
+        let refused = Config::from_env(&env(&[(
+            "WAREHOUSE_SQLSERVER_CONECTION_STRING",
+            "Server=tcp:db,1433",
+        )]))
+        .expect_err("a typo");
+        assert!(
+            refused
+                .to_string()
+                .contains("did you mean WAREHOUSE_SQLSERVER_CONNECTION_STRING?"),
+            "{refused}"
+        );
     }
 }

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use mesh_core::server::Deadline;
 use proto::warehouse::{
     GetCustomerSalesRequest, GetCustomerSalesResponse, GetDailySalesRequest, GetDailySalesResponse,
     GetItemSalesRequest, GetItemSalesResponse, GetKpisRequest, GetKpisResponse,
@@ -136,6 +137,7 @@ impl<S: SalesSource> WarehouseService for Warehouse<S> {
         &self,
         request: Request<RunQueryRequest>,
     ) -> Result<Response<RunQueryResponse>, Status> {
+        let deadline = request.extensions().get::<Deadline>().copied();
         let RunQueryRequest {
             sql,
             max_rows,
@@ -166,6 +168,9 @@ impl<S: SalesSource> WarehouseService for Warehouse<S> {
                 )));
             }
         };
+        // The caller's deadline, carried to the database: the query stops
+        // when the caller stops waiting, not only at its own timeout.
+        let timeout = deadline.map_or(timeout, |deadline| timeout.min(deadline.remaining()));
         sql_guard::admit(&sql).map_err(|refused| Status::invalid_argument(refused.to_string()))?;
         Ok(Response::new(
             self.source.run_query(sql, max_rows, timeout).await?,

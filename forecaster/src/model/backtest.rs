@@ -4,7 +4,7 @@
 //! calibrated on its own backtest errors.
 
 use super::{
-    Candidate, ModelError, Problem, SeriesForecast, calibrate, check_input, combine,
+    Candidate, ModelError, Problem, SeriesForecast, Stop, calibrate, check_input, combine,
     metrics::{Tally, mase_scale},
     seasonality::{self, Seasons},
 };
@@ -75,6 +75,12 @@ pub fn minimum_history(frequency: Frequency, horizon: usize) -> usize {
 
 /// Chooses a model by backtest and forecasts the problem's horizon with it.
 pub fn choose_and_forecast(problem: Problem<'_>) -> Result<Choice, ModelError> {
+    choose_and_forecast_until(problem, &Stop::never())
+}
+
+/// [`choose_and_forecast`], stopping with an error as soon as `stop` says
+/// so: checked before every candidate's fit at every origin.
+pub fn choose_and_forecast_until(problem: Problem<'_>, stop: &Stop) -> Result<Choice, ModelError> {
     check_input(&problem)?;
     let Problem {
         history,
@@ -133,14 +139,20 @@ pub fn choose_and_forecast(problem: Problem<'_>) -> Result<Choice, ModelError> {
                         })
                         .collect()
                 }),
-            single => origins
-                .iter()
-                .map(|&origin| single.forecast(&history[..origin], window, levels))
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|error| {
-                    tracing::debug!(model = %single.name(), %error, "candidate left out of the backtest");
-                })
-                .ok(),
+            single => {
+                let mut forecasts = Vec::with_capacity(origins.len());
+                for &origin in &origins {
+                    stop.check()?;
+                    match single.forecast(&history[..origin], window, levels) {
+                        Ok(forecast) => forecasts.push(forecast),
+                        Err(error) => {
+                            tracing::debug!(model = %single.name(), %error, "candidate left out of the backtest");
+                            break;
+                        }
+                    }
+                }
+                (forecasts.len() == origins.len()).then_some(forecasts)
+            }
         };
         runs.push((candidate, forecasts));
     }
@@ -186,6 +198,7 @@ pub fn choose_and_forecast(problem: Problem<'_>) -> Result<Choice, ModelError> {
         .first()
         .cloned()
         .ok_or_else(|| ModelError::Fit("no model could be fitted".into()))?;
+    stop.check()?;
     let mut forecast = candidate.forecast(history, horizon, levels)?;
     let mut calibration_origins = origins.clone();
     let mut calibration_runs = backtests.to_vec();
@@ -193,6 +206,7 @@ pub fn choose_and_forecast(problem: Problem<'_>) -> Result<Choice, ModelError> {
         let Some(origin) = n.checked_sub(window + k * step).filter(|o| *o >= fit) else {
             break;
         };
+        stop.check()?;
         let Ok(run) = candidate.forecast(&history[..origin], window, levels) else {
             break;
         };

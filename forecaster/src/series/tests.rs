@@ -146,7 +146,7 @@ fn bad_points_are_named() {
                 point("2000-01-01", 1.0),
             ],
             None,
-            "the series spans 365243 days; at most 3650 are allowed",
+            "the series spans 365243 days once gaps are filled; the span limit is 3650 days",
         ),
         (
             vec![point("2000-01-01", 1.0); MAX_POINTS + 1],
@@ -165,4 +165,51 @@ fn bad_points_are_named() {
             .unwrap_or_else(|e| e.to_string());
         assert_eq!(error, expected);
     }
+}
+
+/// 31 points (the first 30 on consecutive days, the last `span` days after
+/// the first), as a caller could send in under a kilobyte.
+fn wide(span: i64) -> Vec<SeriesPoint> {
+    let first = NaiveDate::from_ymd_opt(1900, 1, 1).expect("a valid date");
+    (0..30)
+        .chain([span - 1])
+        .map(|day| SeriesPoint {
+            date: (first + chrono::Duration::days(day))
+                .format("%Y-%m-%d")
+                .to_string(),
+            value: 100.0 + day as f64 % 7.0,
+            missing: false,
+        })
+        .collect()
+}
+
+#[test]
+fn a_few_points_spanning_decades_are_refused_before_anything_is_filled() {
+    for span in [40_000, 200_000] {
+        for frequency in [None, Some(Frequency::Daily)] {
+            let started = std::time::Instant::now();
+            let error = inline(&wide(span), frequency, Missing::Refuse)
+                .map(|s| format!("accepted {} values", s.values.len()))
+                .unwrap_or_else(|e| e.to_string());
+            assert_eq!(
+                error,
+                format!(
+                    "the series spans {span} days once gaps are filled; the span limit is 3650 days"
+                )
+            );
+            assert!(started.elapsed() < std::time::Duration::from_millis(50));
+        }
+    }
+    // Evenly spread points state the span limit too, not only the gaps.
+    let spread: Vec<SeriesPoint> = (0..31)
+        .map(|k| point(&format!("{}-01-01", 1900 + 3 * k), 1.0))
+        .collect();
+    let error = inline(&spread, Some(Frequency::Daily), Missing::Refuse).map(|_| ());
+    assert!(
+        matches!(error, Err(SeriesError::SpanTooLong { span, .. }) if span > 3650),
+        "{error:?}"
+    );
+    // The control: the same points within the limit are filled and kept.
+    let series = inline(&wide(MAX_SPAN), None, Missing::Refuse).expect("within the limit");
+    assert_eq!(series.values.len(), MAX_SPAN as usize);
 }

@@ -4,11 +4,7 @@
 use std::collections::HashMap;
 
 use futures::{StreamExt, TryStreamExt, stream};
-use mesh_core::{
-    capability::Capability,
-    client::{MeshChannel, with_capability},
-    trace::current_trace,
-};
+use mesh_core::{client::MeshChannel, trace::current_trace};
 use proto::{
     forecaster::{RankSalesRequest, RankSalesResponse, RecommendRequest, RecommendResponse},
     store::{
@@ -22,7 +18,7 @@ use proto::{
 };
 use tonic::Status;
 
-use super::Forecaster;
+use super::{Call, Forecaster};
 use crate::insights;
 
 /// Days of history each entity's trend or demand is forecast from.
@@ -52,7 +48,7 @@ fn key_or_fresh(key: &str) -> String {
 /// Fetches the daily series of each subject, keyed by id.
 async fn series_of(
     warehouse: &WarehouseServiceClient<MeshChannel>,
-    capability: &Capability,
+    call: &Call,
     subjects: Vec<(i64, Subject)>,
 ) -> Result<HashMap<i64, Vec<DailySales>>, Status> {
     stream::iter(subjects)
@@ -62,7 +58,7 @@ async fn series_of(
                 days_back: SERIES_DAYS,
                 subject: Some(subject),
             };
-            let request = with_capability(capability, request);
+            let request = call.request(request);
             async move {
                 Ok::<_, Status>((
                     id,
@@ -76,18 +72,14 @@ async fn series_of(
 }
 
 impl Forecaster {
-    async fn item_sales(
-        &self,
-        capability: &Capability,
-        window: u32,
-    ) -> Result<Vec<ItemSales>, Status> {
+    async fn item_sales(&self, call: &Call, window: u32) -> Result<Vec<ItemSales>, Status> {
         let request = GetItemSalesRequest {
             window_days: window as i32,
         };
         Ok(self
             .warehouse
             .clone()
-            .get_item_sales(with_capability(capability, request))
+            .get_item_sales(call.request(request))
             .await?
             .into_inner()
             .items)
@@ -95,7 +87,7 @@ impl Forecaster {
 
     pub(super) async fn rank(
         &self,
-        capability: &Capability,
+        call: &Call,
         request: RankSalesRequest,
     ) -> Result<RankSalesResponse, Status> {
         let window = window_days(request.window_days)?;
@@ -109,14 +101,11 @@ impl Forecaster {
             }
         };
         let mut warehouse = self.warehouse.clone();
-        let items = self.item_sales(capability, window).await?;
+        let items = self.item_sales(call, window).await?;
         let customers = warehouse
-            .get_customer_sales(with_capability(
-                capability,
-                GetCustomerSalesRequest {
-                    window_days: window as i32,
-                },
-            ))
+            .get_customer_sales(call.request(GetCustomerSalesRequest {
+                window_days: window as i32,
+            }))
             .await?
             .into_inner()
             .customers;
@@ -137,10 +126,9 @@ impl Forecaster {
                 })
                 .collect()
         };
-        let item_trends =
-            trend(series_of(&self.warehouse, capability, item_subjects.collect()).await?);
+        let item_trends = trend(series_of(&self.warehouse, call, item_subjects.collect()).await?);
         let customer_trends =
-            trend(series_of(&self.warehouse, capability, customer_subjects.collect()).await?);
+            trend(series_of(&self.warehouse, call, customer_subjects.collect()).await?);
 
         let mut entries = insights::rank_items(&items, top_n, &item_trends);
         entries.extend(insights::rank_customers(
@@ -150,7 +138,7 @@ impl Forecaster {
         ));
         let run = RankingRun {
             idempotency_key: key_or_fresh(&request.idempotency_key),
-            principal: capability.principal().unwrap_or_default(),
+            principal: call.capability.principal().unwrap_or_default(),
             trace_id: current_trace().trace_id,
             window_days: window as i32,
             entries,
@@ -159,10 +147,7 @@ impl Forecaster {
         let stored = self
             .store
             .clone()
-            .append_ranking_run(with_capability(
-                capability,
-                AppendRankingRunRequest { run: Some(run) },
-            ))
+            .append_ranking_run(call.request(AppendRankingRunRequest { run: Some(run) }))
             .await?
             .into_inner()
             .run;
@@ -171,14 +156,14 @@ impl Forecaster {
 
     pub(super) async fn advise(
         &self,
-        capability: &Capability,
+        call: &Call,
         request: RecommendRequest,
     ) -> Result<RecommendResponse, Status> {
         let window = window_days(request.window_days)?;
         let mut warehouse = self.warehouse.clone();
-        let items = self.item_sales(capability, window).await?;
+        let items = self.item_sales(call, window).await?;
         let stock = warehouse
-            .get_stock_levels(with_capability(capability, GetStockLevelsRequest {}))
+            .get_stock_levels(call.request(GetStockLevelsRequest {}))
             .await?
             .into_inner()
             .items;
@@ -186,7 +171,7 @@ impl Forecaster {
             .iter()
             .map(|s| (s.stock_item_id, Subject::StockItemId(s.stock_item_id)))
             .collect();
-        let series = series_of(&self.warehouse, capability, subjects).await?;
+        let series = series_of(&self.warehouse, call, subjects).await?;
 
         let mut recommendations = Vec::new();
         for level in &stock {
@@ -206,7 +191,7 @@ impl Forecaster {
         }
         let run = RecommendationRun {
             idempotency_key: key_or_fresh(&request.idempotency_key),
-            principal: capability.principal().unwrap_or_default(),
+            principal: call.capability.principal().unwrap_or_default(),
             trace_id: current_trace().trace_id,
             recommendations,
             ..Default::default()
@@ -214,10 +199,9 @@ impl Forecaster {
         let stored = self
             .store
             .clone()
-            .append_recommendation_run(with_capability(
-                capability,
-                AppendRecommendationRunRequest { run: Some(run) },
-            ))
+            .append_recommendation_run(
+                call.request(AppendRecommendationRunRequest { run: Some(run) }),
+            )
             .await?
             .into_inner()
             .run;

@@ -2,10 +2,14 @@
 //! JWKS, the issuer, the audience, the expiry, and an algorithm from a pinned
 //! list (so `alg: none` or an HMAC algorithm chosen by the token never passes).
 
-use std::{collections::HashSet, path::Path};
+use std::{collections::HashSet, path::Path, sync::Arc};
 
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header, jwk::JwkSet};
+use mesh_core::CancellationToken;
 use serde::Deserialize;
+
+use super::jwks::{JwksSource, KeySet};
+use crate::config::OidcSettings;
 
 /// Why a bearer token was refused. Every variant is `UNAUTHENTICATED`.
 #[derive(Debug, thiserror::Error)]
@@ -59,7 +63,7 @@ struct RawClaims {
 pub struct JwtValidator {
     issuer: String,
     audience: String,
-    keys: JwkSet,
+    keys: Arc<KeySet>,
     algorithms: Vec<Algorithm>,
 }
 
@@ -68,7 +72,7 @@ impl std::fmt::Debug for JwtValidator {
         f.debug_struct("JwtValidator")
             .field("issuer", &self.issuer)
             .field("audience", &self.audience)
-            .field("keys", &self.keys.keys.len())
+            .field("keys", &self.keys.get().keys.len())
             .field("algorithms", &self.algorithms)
             .finish()
     }
@@ -92,10 +96,21 @@ pub enum JwksError {
 }
 
 impl JwtValidator {
+    /// Returns a validator of a fixed key set.
     pub fn new(
         issuer: String,
         audience: String,
         keys: JwkSet,
+        algorithms: Vec<Algorithm>,
+    ) -> Result<Self, JwksError> {
+        Self::with_keys(issuer, audience, KeySet::fixed(keys), algorithms)
+    }
+
+    /// Returns a validator of `keys`, which may change under it.
+    pub fn with_keys(
+        issuer: String,
+        audience: String,
+        keys: Arc<KeySet>,
         algorithms: Vec<Algorithm>,
     ) -> Result<Self, JwksError> {
         if algorithms.is_empty() {
@@ -127,6 +142,25 @@ impl JwtValidator {
         Self::new(issuer, audience, keys, algorithms)
     }
 
+    /// Returns the validator `settings` describe; a remote key set is
+    /// fetched now and kept fresh until `shutdown`.
+    pub async fn from_settings(
+        settings: &OidcSettings,
+        shutdown: CancellationToken,
+    ) -> Result<Self, JwksError> {
+        let (issuer, audience) = (settings.issuer.clone(), settings.audience.clone());
+        let algorithms = settings.algorithms.clone();
+        let url = match &settings.jwks {
+            JwksSource::File(path) => {
+                return Self::from_jwks_file(issuer, audience, path, algorithms);
+            }
+            JwksSource::Url(url) => Some(url.clone()),
+            JwksSource::Discovery => None,
+        };
+        let keys = KeySet::remote(issuer.clone(), url, settings.jwks_refresh, shutdown).await;
+        Self::with_keys(issuer, audience, keys, algorithms)
+    }
+
     /// Validates `token` and returns its claims.
     pub fn validate(&self, token: &str) -> Result<Claims, AuthError> {
         // An unknown `alg` (including "none") fails to parse here.
@@ -134,12 +168,16 @@ impl JwtValidator {
         if !self.algorithms.contains(&header.alg) {
             return Err(AuthError::Algorithm);
         }
+        let keys = self.keys.get();
         let jwk = match &header.kid {
-            Some(kid) => self.keys.find(kid),
-            None if self.keys.keys.len() == 1 => self.keys.keys.first(),
+            Some(kid) => keys.find(kid),
+            None if keys.keys.len() == 1 => keys.keys.first(),
             None => None,
-        }
-        .ok_or(AuthError::UnknownKey)?;
+        };
+        let Some(jwk) = jwk else {
+            self.keys.unknown_key();
+            return Err(AuthError::UnknownKey);
+        };
         let key = DecodingKey::from_jwk(jwk).map_err(|_| AuthError::UnknownKey)?;
         let mut validation = Validation::new(header.alg);
         validation.algorithms = vec![header.alg];

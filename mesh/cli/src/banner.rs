@@ -59,6 +59,8 @@ impl Banner<'_> {
         let token = self.token;
         format!(
             "\nforecast-mesh is up (CORS allows every origin: a dev setting).\n\n\
+             dashboard (DEV SIGN-IN: opens signed in as the dev user, every scope, 12 h):\n\
+             http://{gw}/#dev-sign-in={token}\n\n\
              gateway (gRPC + gRPC-web)  http://{gw}\n\
              warehouse (mTLS)           localhost:{wh}\n\
              forecaster (mTLS)          localhost:{fc}\n\

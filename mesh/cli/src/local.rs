@@ -44,6 +44,30 @@ pub struct Options {
     pub store: Option<store::Backend>,
 }
 
+/// How the gateway signs users in.
+#[derive(Clone, Debug)]
+pub struct Edge {
+    pub oidc: gateway::config::OidcSettings,
+    pub web: gateway::web::WebSettings,
+}
+
+impl Edge {
+    /// The dev issuer's tokens, and the dashboard's dev sign-in: what
+    /// `mesh up` runs with.
+    pub fn dev(state: &DevState) -> Self {
+        Self {
+            oidc: gateway::config::OidcSettings {
+                issuer: DEV_ISSUER.into(),
+                audience: DEV_AUDIENCE.into(),
+                jwks: gateway::oidc::JwksSource::File(state.jwks_path()),
+                jwks_refresh: gateway::oidc::Refresh::default(),
+                algorithms: vec![jsonwebtoken::Algorithm::EdDSA],
+            },
+            web: gateway::web::WebSettings::new(gateway::web::SignIn::Dev),
+        }
+    }
+}
+
 /// A running local mesh.
 #[derive(Debug)]
 pub struct LocalMesh {
@@ -81,6 +105,15 @@ impl LocalMesh {
     /// Starts all four services from `state`. Returns once every listener is
     /// bound; callers wait on health before calling.
     pub async fn start(state: &DevState, options: Options) -> anyhow::Result<Self> {
+        Self::start_with_edge(state, options, Edge::dev(state)).await
+    }
+
+    /// Starts all four services, the gateway signing users in as `edge` says.
+    pub async fn start_with_edge(
+        state: &DevState,
+        options: Options,
+        edge: Edge,
+    ) -> anyhow::Result<Self> {
         let (warehouse_listeners, warehouse, warehouse_health) = listeners(0).await?;
         let (store_listeners, store, store_health) = listeners(0).await?;
         let (forecaster_listeners, forecaster, forecaster_health) = listeners(0).await?;
@@ -144,6 +177,8 @@ impl LocalMesh {
             mesh: mesh("forecaster"),
             warehouse_address: format!("localhost:{}", warehouse.port()),
             store_address: format!("localhost:{}", store.port()),
+            fits: forecaster::fit::FitLimits::default(),
+            upstream_timeout: forecaster::config::DEFAULT_UPSTREAM_TIMEOUT,
         };
         let stop = shutdown.clone();
         tasks.spawn(async move {
@@ -158,12 +193,7 @@ impl LocalMesh {
             root_key: state.root_key.private_hex(),
             root_key_id: state.root_key.key_id(),
             capability_ttl: Duration::from_secs(60),
-            oidc: gateway::config::OidcSettings {
-                issuer: DEV_ISSUER.into(),
-                audience: DEV_AUDIENCE.into(),
-                jwks_path: state.jwks_path(),
-                algorithms: vec![jsonwebtoken::Algorithm::EdDSA],
-            },
+            oidc: edge.oidc,
             warehouse_address: format!("localhost:{}", warehouse.port()),
             forecaster_address: format!("localhost:{}", forecaster.port()),
             store_address: format!("localhost:{}", store.port()),
@@ -173,6 +203,7 @@ impl LocalMesh {
                 max_bytes: 256 * 1024 * 1024,
             },
             rate_limits: Default::default(),
+            web: edge.web,
         };
         let edge_shutdown = CancellationToken::new();
         let stop = edge_shutdown.clone();

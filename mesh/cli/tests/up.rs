@@ -109,6 +109,30 @@ fn mesh_up_prints_commands_that_work_when_pasted() -> Result<(), Box<dyn std::er
         assert!(!stdout.trim().is_empty(), "{command} printed nothing");
     }
 
+    // The dashboard's dev sign-in URL: the page, its bundle and its
+    // sign-in settings are served by the gateway itself.
+    let url = printed
+        .iter()
+        .find(|l| l.starts_with("http://") && l.contains("/#dev-sign-in="))
+        .ok_or("no dashboard url printed")?;
+    let (origin, token) = url
+        .split_once("/#dev-sign-in=")
+        .ok_or("no token in the url")?;
+    assert!(
+        exports.contains(&format!("export TOKEN={token}")),
+        "the url signs in with the printed token"
+    );
+    let fetch = |path: &str| -> Result<String, Box<dyn std::error::Error>> {
+        let output = Command::new("curl")
+            .args(["-sSf", &format!("{origin}{path}")])
+            .output()?;
+        assert!(output.status.success(), "GET {path}: {output:?}");
+        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    };
+    assert!(fetch("/")?.contains("<title>forecast-mesh</title>"));
+    assert!(!fetch("/assets/app.js")?.is_empty());
+    assert!(fetch("/web/config.json")?.contains(r#""sign_in":"dev""#));
+
     Command::new("kill")
         .args(["-INT", &mesh.id().to_string()])
         .status()?;

@@ -2,13 +2,13 @@
 //! environment, binding its two ports, running until SIGTERM or Ctrl-C, and
 //! flushing spans on the way out.
 
-use std::{collections::HashMap, future::Future, net::SocketAddr};
+use std::{collections::HashMap, future::Future};
 
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::{
-    config::ConfigError,
+    config::{ConfigError, ListenSettings},
     server::{Listeners, cancel_on_signal},
     telemetry,
 };
@@ -44,22 +44,16 @@ impl Binary {
             env.get("OTEL_EXPORTER_OTLP_ENDPOINT").map(String::as_str),
         )?;
         let config = load(&env)?;
-        let address = |key: &str, default: &str| -> Result<SocketAddr, BoxError> {
-            let value = env
-                .get(&format!("{}{key}", self.prefix))
-                .map_or(default, String::as_str);
-            value
-                .parse()
-                .map_err(|e| format!("{}{key}={value:?}: {e}", self.prefix).into())
+        let listen = ListenSettings::from_env(self.prefix, &env)?;
+        let grpc = match listen.listen {
+            Some(address) => address,
+            None => self.grpc_listen.parse()?,
         };
-        let (grpc, health) = (
-            address("LISTEN", self.grpc_listen)?,
-            address("HEALTH_LISTEN", self.health_listen)?,
-        );
-        let admin = match env.get(&format!("{}ADMIN_LISTEN", self.prefix)) {
-            Some(_) => Some(address("ADMIN_LISTEN", "")?),
-            None => None,
+        let health = match listen.health_listen {
+            Some(address) => address,
+            None => self.health_listen.parse()?,
         };
+        let admin = listen.admin_listen;
         let listeners = Listeners {
             grpc: TcpListener::bind(grpc).await?,
             health: TcpListener::bind(health).await?,

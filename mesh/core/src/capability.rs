@@ -5,10 +5,13 @@
 //! - [`mint`]: the authority block stating who the user is and what they may do.
 //! - [`narrow`]: the block a caller appends to confine a token to one call.
 //! - [`verify`]: a receiver's authorization and the error each failure maps to.
+//! - [`limits`]: the hard limits on a token's size and shape, checked before
+//!   it is verified or evaluated.
 //! - [`server_layer`] / [`client_layer`]: the tower layers that do the above per request.
 
 mod client_layer;
 mod keys;
+pub mod limits;
 mod mint;
 mod narrow;
 mod server_layer;

@@ -1,10 +1,13 @@
 //! Settings every service shares. Each service reads them, and its own, from
 //! environment variables with its own prefix (`WAREHOUSE_TLS_CERT`, ...).
 //! Loaders take the environment as a map so tests never touch the process's.
+//! A variable under a service's prefix that no setting names is refused
+//! ([`refuse_unknown`]): a typo such as `STORE_DATABSE_URL` must not quietly
+//! leave the store on its embedded default.
 
-use std::{collections::HashMap, path::PathBuf, sync::Arc, time::Duration};
+use std::{collections::HashMap, net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer, de};
 
 use crate::{
     capability::{CapabilityVerifier, KeyError, MethodRights, PublicKeySet},
@@ -24,6 +27,159 @@ pub enum ConfigError {
     Tls(#[from] TlsError),
     #[error("invalid setting {name}: {reason}")]
     Invalid { name: &'static str, reason: String },
+    #[error("invalid setting {name}={value:?}: {reason}")]
+    Address {
+        name: String,
+        value: String,
+        reason: String,
+    },
+    #[error("unknown setting {name}{}: known settings are {known}", suggestion.as_ref().map(|s| format!(" (did you mean {s}?)")).unwrap_or_default())]
+    Unknown {
+        name: String,
+        suggestion: Option<String>,
+        known: String,
+    },
+}
+
+/// Where a service listens, read by [`crate::binary::Binary`] before it
+/// binds: `<prefix>LISTEN` and `<prefix>HEALTH_LISTEN` (the binary's
+/// defaults when unset) and `<prefix>ADMIN_LISTEN` (no admin port when unset).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ListenSettings {
+    pub listen: Option<SocketAddr>,
+    pub health_listen: Option<SocketAddr>,
+    pub admin_listen: Option<SocketAddr>,
+}
+
+/// The listen variables as text, so a bad one is refused by its name.
+#[derive(Deserialize)]
+struct ListenVariables {
+    listen: Option<String>,
+    health_listen: Option<String>,
+    admin_listen: Option<String>,
+}
+
+impl ListenSettings {
+    /// Reads the addresses from `env` under `prefix`.
+    pub fn from_env(prefix: &str, env: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        let raw: ListenVariables = envy::prefixed(prefix).from_iter(env.clone())?;
+        let parse =
+            |name: &str, value: Option<String>| -> Result<Option<SocketAddr>, ConfigError> {
+                value
+                    .map(|value| {
+                        value
+                            .parse()
+                            .map_err(|e: std::net::AddrParseError| ConfigError::Address {
+                                name: format!("{prefix}{name}"),
+                                value,
+                                reason: e.to_string(),
+                            })
+                    })
+                    .transpose()
+            };
+        Ok(Self {
+            listen: parse("LISTEN", raw.listen)?,
+            health_listen: parse("HEALTH_LISTEN", raw.health_listen)?,
+            admin_listen: parse("ADMIN_LISTEN", raw.admin_listen)?,
+        })
+    }
+}
+
+/// Returns the field names of the struct `T` as serde, and so envy, reads
+/// them (renames applied): what `<prefix><NAME>` variables it takes.
+pub fn field_names<'de, T: Deserialize<'de>>() -> &'static [&'static str] {
+    let mut fields: &'static [&'static str] = &[];
+    // The introspecting deserializer always fails once it has the names.
+    let _ = T::deserialize(FieldNames(&mut fields));
+    fields
+}
+
+/// A deserializer that records the fields a struct asks for and stops.
+struct FieldNames<'a>(&'a mut &'static [&'static str]);
+
+impl<'de> Deserializer<'de> for FieldNames<'_> {
+    type Error = de::value::Error;
+
+    fn deserialize_any<V: de::Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+        Err(de::Error::custom("not a struct"))
+    }
+
+    fn deserialize_struct<V: de::Visitor<'de>>(
+        self,
+        _name: &'static str,
+        fields: &'static [&'static str],
+        _visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        *self.0 = fields;
+        Err(de::Error::custom("field names read"))
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf option unit unit_struct newtype_struct seq tuple
+        tuple_struct map enum identifier ignored_any
+    }
+}
+
+/// Refuses any variable in `env` under `prefix` that names none of the
+/// shared settings ([`MeshSettings`]), the listen addresses
+/// ([`ListenSettings`]), or `own` (the
+/// service's own settings, e.g. `field_names::<Own>()`). Variables under
+/// other prefixes are not this service's business.
+pub fn refuse_unknown(
+    prefix: &str,
+    env: &HashMap<String, String>,
+    own: &[&str],
+) -> Result<(), ConfigError> {
+    let mut known: Vec<&str> = field_names::<MeshSettings>()
+        .iter()
+        .chain(field_names::<ListenVariables>())
+        .chain(own)
+        .copied()
+        .collect();
+    known.sort_unstable();
+    let mut names: Vec<&String> = env.keys().filter(|k| k.starts_with(prefix)).collect();
+    names.sort();
+    for name in names {
+        let setting = name[prefix.len()..].to_ascii_lowercase();
+        if known.contains(&setting.as_str()) {
+            continue;
+        }
+        let nearest = known
+            .iter()
+            .map(|k| (edit_distance(&setting, k), k))
+            .min()
+            .filter(|(distance, _)| *distance <= 3)
+            .map(|(_, k)| format!("{prefix}{}", k.to_ascii_uppercase()));
+        return Err(ConfigError::Unknown {
+            name: name.clone(),
+            suggestion: nearest,
+            known: known
+                .iter()
+                .map(|k| format!("{prefix}{}", k.to_ascii_uppercase()))
+                .collect::<Vec<_>>()
+                .join(", "),
+        });
+    }
+    Ok(())
+}
+
+/// Levenshtein distance, for suggesting the setting a typo meant.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1)
+                .min(row[j] + 1)
+                .min(diagonal + usize::from(ca != *cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
 }
 
 /// Identity, TLS and token settings shared by every service.
@@ -144,4 +300,113 @@ fn default_health_check_secs() -> u64 {
 
 fn default_reload_secs() -> u64 {
     5
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[derive(Deserialize)]
+    #[allow(dead_code)]
+    struct Own {
+        database_url: Option<String>,
+        #[serde(rename = "pool_size")]
+        pool: Option<u32>,
+    }
+
+    #[test]
+    fn field_names_are_what_serde_reads() {
+        assert_eq!(field_names::<Own>(), ["database_url", "pool_size"]);
+        assert!(field_names::<MeshSettings>().contains(&"tls_cert"));
+    }
+
+    #[test]
+    fn known_settings_listen_addresses_and_other_prefixes_pass() -> Result<(), ConfigError> {
+        refuse_unknown(
+            "STORE_",
+            &env(&[
+                ("STORE_DATABASE_URL", "postgres://db/store"),
+                ("STORE_POOL_SIZE", "4"),
+                ("STORE_TLS_CA", "ca.pem"),
+                ("STORE_LISTEN", "0.0.0.0:50054"),
+                ("STORE_ADMIN_LISTEN", "0.0.0.0:9090"),
+                ("WAREHOUSE_DATABSE_URL", "not the store's"),
+                ("RUST_LOG", "info"),
+            ]),
+            field_names::<Own>(),
+        )
+    }
+
+    #[test]
+    fn a_typo_is_refused_naming_the_setting_it_meant() {
+        let refused = refuse_unknown(
+            "STORE_",
+            &env(&[("STORE_DATABSE_URL", "postgres://db/store")]),
+            field_names::<Own>(),
+        )
+        .expect_err("a typo");
+        let text = refused.to_string();
+        assert!(
+            text.starts_with(
+                "unknown setting STORE_DATABSE_URL (did you mean STORE_DATABASE_URL?)"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("STORE_TLS_CERT"), "{text}");
+    }
+
+    #[test]
+    fn a_name_like_nothing_known_gets_no_suggestion() {
+        let refused = refuse_unknown(
+            "STORE_",
+            &env(&[("STORE_SOMETHING_ELSE_ENTIRELY", "1")]),
+            field_names::<Own>(),
+        )
+        .expect_err("unknown");
+        assert!(!refused.to_string().contains("did you mean"), "{refused}");
+    }
+
+    #[test]
+    fn listen_addresses_are_typed() -> Result<(), ConfigError> {
+        let listen = ListenSettings::from_env(
+            "STORE_",
+            &env(&[
+                ("STORE_LISTEN", "0.0.0.0:50054"),
+                ("STORE_HEALTH_LISTEN", "[::]:51054"),
+            ]),
+        )?;
+        assert_eq!(
+            listen.listen,
+            Some("0.0.0.0:50054".parse().expect("an address"))
+        );
+        assert_eq!(
+            listen.health_listen,
+            Some("[::]:51054".parse().expect("an address"))
+        );
+        assert_eq!(listen.admin_listen, None, "no admin port unless asked");
+        let refused = ListenSettings::from_env("STORE_", &env(&[("STORE_ADMIN_LISTEN", "9090")]))
+            .expect_err("a port is not an address");
+        assert!(
+            refused
+                .to_string()
+                .starts_with("invalid setting STORE_ADMIN_LISTEN=\"9090\""),
+            "{refused}"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn edit_distance_counts_edits() {
+        assert_eq!(edit_distance("database_url", "database_url"), 0);
+        assert_eq!(edit_distance("databse_url", "database_url"), 1);
+        assert_eq!(edit_distance("tls_crt", "tls_cert"), 1);
+        assert_eq!(edit_distance("", "abc"), 3);
+    }
 }

@@ -3,6 +3,7 @@
 
 mod audit_faults;
 mod biscuit_samples;
+mod bounded;
 mod deadlines;
 mod forecast_series;
 mod gateway_killed;

@@ -7,10 +7,12 @@ use proto::warehouse::{CustomerSales, DailySales, ItemSales, StockLevel};
 use super::*;
 use crate::WarehouseError;
 
-/// A source that counts the queries that reach it.
+/// A source that counts the queries that reach it and records the last
+/// one's timeout.
 #[derive(Default)]
 struct Recording {
     queries: AtomicUsize,
+    timeout: std::sync::Mutex<Option<Duration>>,
 }
 
 #[tonic::async_trait]
@@ -43,9 +45,12 @@ impl SalesSource for &'static Recording {
         &self,
         _: String,
         _: u32,
-        _: Duration,
+        timeout: Duration,
     ) -> Result<RunQueryResponse, WarehouseError> {
         self.queries.fetch_add(1, Ordering::SeqCst);
+        if let Ok(mut seen) = self.timeout.lock() {
+            *seen = Some(timeout);
+        }
         Ok(RunQueryResponse::default())
     }
 }
@@ -150,4 +155,27 @@ async fn sql_text_past_its_limit_is_refused_before_it_is_parsed() {
         .await
         .expect("under the limit");
     assert_eq!(source.queries.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn a_query_is_given_no_more_time_than_its_caller_has_left() {
+    let source: &'static Recording = Box::leak(Box::default());
+    let warehouse = Warehouse::new(source);
+    let seen = || source.timeout.lock().ok().and_then(|t| *t);
+    let mut request = query("SELECT 1", 0, 20_000);
+    request.extensions_mut().insert(Deadline(
+        tokio::time::Instant::now() + Duration::from_millis(300),
+    ));
+    warehouse.run_query(request).await.expect("admitted");
+    assert!(
+        seen().is_some_and(|t| t <= Duration::from_millis(300)),
+        "{:?}",
+        seen()
+    );
+    // The control: without a deadline, the query's own timeout holds.
+    warehouse
+        .run_query(query("SELECT 1", 0, 20_000))
+        .await
+        .expect("admitted");
+    assert_eq!(seen(), Some(Duration::from_secs(20)));
 }

@@ -129,3 +129,48 @@ fn a_member_that_cannot_be_backtested_leaves_the_combination_to_the_others()
     );
     Ok(())
 }
+
+#[test]
+fn the_longest_series_stops_at_its_deadline_within_one_fit() -> Result<(), ModelError> {
+    use std::time::{Duration, Instant};
+
+    // Ten years of days with a yearly season: every candidate, MSTL included.
+    let history: Vec<f64> = weekly_series(3650)
+        .iter()
+        .enumerate()
+        .map(|(d, v)| v + 30.0 * (d as f64 * std::f64::consts::TAU / 365.25).sin())
+        .collect();
+    let observed = vec![true; history.len()];
+    let started = Instant::now();
+    let whole = choose_and_forecast(daily(&history, &observed, 28))?;
+    let unstopped = started.elapsed();
+    eprintln!(
+        "3650 days fitted whole in {unstopped:?}: {}",
+        whole.forecast.model
+    );
+
+    let deadline = Duration::from_millis(100);
+    let started = Instant::now();
+    let stop = Stop::new(
+        std::sync::Arc::default(),
+        Some(Instant::now() + deadline),
+        Duration::from_secs(60),
+    );
+    let stopped = choose_and_forecast_until(daily(&history, &observed, 28), &stop);
+    let elapsed = started.elapsed();
+    eprintln!("stopped at a 100 ms deadline after {elapsed:?}");
+    assert!(
+        matches!(stopped, Err(ModelError::DeadlineExceeded)),
+        "{stopped:?}"
+    );
+    // Stopped long before the whole fit would have ended.
+    assert!(
+        elapsed < deadline + unstopped / 4,
+        "{elapsed:?} of {unstopped:?}"
+    );
+
+    let stop = Stop::new(std::sync::Arc::default(), None, Duration::from_millis(100));
+    let over = choose_and_forecast_until(daily(&history, &observed, 28), &stop);
+    assert!(matches!(over, Err(ModelError::OverBudget(_))), "{over:?}");
+    Ok(())
+}

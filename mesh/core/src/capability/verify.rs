@@ -1,18 +1,17 @@
 //! Authorization at the receiver, with facts only the receiver can vouch for.
 
-use std::{
-    collections::HashMap,
-    sync::Arc,
-    time::{Duration, SystemTime},
-};
+use std::{collections::HashMap, sync::Arc, time::SystemTime};
 
 use biscuit_auth::{
     AuthorizerBuilder, AuthorizerLimits, Biscuit,
     builder::{date, string},
-    error::{FailedCheck, Logic, MatchedPolicy, Token},
+    error::{FailedCheck, Logic, MatchedPolicy, RunLimit, Token},
 };
 
-use super::{Capability, PublicKeySet};
+use super::{
+    Capability, PublicKeySet,
+    limits::{self, OverLimit, RunLimits, TokenLimits},
+};
 use crate::identity::SpiffeId;
 
 /// Why a token was refused, and what the caller is told.
@@ -24,6 +23,12 @@ pub enum CapabilityError {
     Invalid(#[source] Token),
     #[error("capability token has expired")]
     Expired,
+    /// Refused on its size or shape, before it was verified or evaluated.
+    #[error(transparent)]
+    OverLimit(OverLimit),
+    /// Its evaluation reached the authorizer's run limits.
+    #[error("capability token exceeds the {limit} limit of its evaluation")]
+    RunLimit { limit: &'static str },
     #[error("capability token does not allow {method} on {service}")]
     Denied {
         service: String,
@@ -39,9 +44,11 @@ pub enum CapabilityError {
 impl From<CapabilityError> for tonic::Status {
     fn from(error: CapabilityError) -> Self {
         match &error {
-            CapabilityError::Missing | CapabilityError::Invalid(_) | CapabilityError::Expired => {
-                tonic::Status::unauthenticated(error.to_string())
-            }
+            CapabilityError::Missing
+            | CapabilityError::Invalid(_)
+            | CapabilityError::Expired
+            | CapabilityError::OverLimit(_)
+            | CapabilityError::RunLimit { .. } => tonic::Status::unauthenticated(error.to_string()),
             CapabilityError::Denied { .. } => tonic::Status::permission_denied(error.to_string()),
             CapabilityError::Build(_) | CapabilityError::Encode(_) => {
                 tracing::warn!(%error, "capability token handling failed");
@@ -65,33 +72,41 @@ pub struct CallFacts<'a> {
     pub now: SystemTime,
 }
 
-/// Verifies tokens against the mesh's root public keys.
+/// Verifies tokens against the mesh's root public keys, within hard limits
+/// on their shape (checked first) and on their evaluation.
 #[derive(Clone, Debug)]
 pub struct CapabilityVerifier {
     keys: PublicKeySet,
-    limits: AuthorizerLimits,
+    token_limits: TokenLimits,
+    run_limits: RunLimits,
 }
 
 impl CapabilityVerifier {
+    /// A verifier with the default limits.
     pub fn new(keys: PublicKeySet) -> Self {
-        // The crate's default 1 ms budget refuses valid tokens on a loaded
-        // two-core machine; our policies are a handful of facts and checks, so a
-        // generous time limit costs nothing while the fact and iteration caps
-        // still bound hostile tokens.
-        let limits = AuthorizerLimits {
-            max_facts: 1000,
-            max_iterations: 100,
-            max_time: Duration::from_millis(250),
-        };
-        Self { keys, limits }
+        Self::with_limits(keys, TokenLimits::default(), RunLimits::default())
     }
 
-    /// Parses `token`, checks its signatures and authorizes it for `facts`.
+    pub fn with_limits(
+        keys: PublicKeySet,
+        token_limits: TokenLimits,
+        run_limits: RunLimits,
+    ) -> Self {
+        Self {
+            keys,
+            token_limits,
+            run_limits,
+        }
+    }
+
+    /// Checks `token`'s size and shape, parses it, checks its signatures and
+    /// authorizes it for `facts`.
     pub fn authorize(
         &self,
         token: &str,
         facts: &CallFacts<'_>,
     ) -> Result<Capability, CapabilityError> {
+        limits::check(token, &self.token_limits).map_err(CapabilityError::OverLimit)?;
         let biscuit =
             Biscuit::from_base64(token.trim(), &self.keys).map_err(CapabilityError::Invalid)?;
         let params = HashMap::from([
@@ -111,7 +126,11 @@ impl CapabilityVerifier {
         let mut authorizer = AuthorizerBuilder::new()
             .code_with_params(source, params, HashMap::new())
             .map_err(CapabilityError::Build)?
-            .set_limits(self.limits.clone())
+            .set_limits(AuthorizerLimits {
+                max_facts: self.run_limits.max_facts,
+                max_iterations: self.run_limits.max_iterations,
+                max_time: self.run_limits.max_time,
+            })
             .build(&biscuit)
             .map_err(|e| denied(e.to_string()))?;
         match authorizer.authorize() {
@@ -127,6 +146,14 @@ impl CapabilityVerifier {
             Err(Token::FailedLogic(logic)) if only_time_checks_failed(&logic) => {
                 Err(CapabilityError::Expired)
             }
+            Err(Token::RunLimit(limit)) => Err(CapabilityError::RunLimit {
+                limit: match limit {
+                    RunLimit::TooManyFacts => "fact count",
+                    RunLimit::TooManyIterations => "iteration count",
+                    RunLimit::Timeout => "time",
+                    RunLimit::UnexpectedQueryResult(..) => "query result",
+                },
+            }),
             Err(error) => Err(denied(error.to_string())),
         }
     }
