@@ -1,0 +1,5 @@
+//! libFuzzer entry for [`forecast_mesh_fuzz::grpc_web`].
+
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| forecast_mesh_fuzz::grpc_web(data));
