@@ -6,12 +6,14 @@
 //!
 //! 1. trace: a server span per call, parented on the caller's context,
 //!    whose `traceparent` every response carries back;
-//! 2. deadline: a call whose `grpc-timeout` runs out answers
+//! 2. admission: at most so many calls in flight, the rest shed at once
+//!    with `UNAVAILABLE` ([`Limits`], with the HTTP/2 limits);
+//! 3. deadline: a call whose `grpc-timeout` runs out answers
 //!    `DEADLINE_EXCEEDED`, and its deadline goes into request extensions;
-//! 3. peer identity: the caller's identity into request extensions;
-//! 4. the service's own layers (the gateway's edge: CORS, gRPC-web,
+//! 4. peer identity: the caller's identity into request extensions;
+//! 5. the service's own layers (the gateway's edge: CORS, gRPC-web,
 //!    authentication, minting, audit);
-//! 5. authorization: the caller on the allow-list, its capability checked;
+//! 6. authorization: the caller on the allow-list, its capability checked;
 //!
 //! then health, reflection and the service's routes. A plaintext port serves
 //! only health for kubelet probes, and an optional admin port serves
@@ -20,6 +22,7 @@
 //! - [`spec`]: what a service is and who may call it.
 //! - [`transport`]: how connections arrive and who vouches for the peer.
 //! - [`deadline`]: the caller's deadline, answered as one.
+//! - [`limits`]: HTTP/2 limits and admission control.
 //! - [`peer_identity`]: the layer that puts the peer's identity in extensions.
 //! - [`listeners`]: the sockets a service serves on.
 //! - [`probe`]: health and reflection, and the plaintext probe server.
@@ -29,6 +32,7 @@
 mod admin;
 mod deadline;
 mod lifecycle;
+mod limits;
 mod listeners;
 mod peer_identity;
 mod probe;
@@ -45,6 +49,7 @@ use tower::{ServiceBuilder, ServiceExt, util::BoxCloneSyncService};
 
 pub use deadline::{Deadline, DeadlineLayer, grpc_timeout};
 pub use lifecycle::{NotServing, cancel_on_signal, wait_until_serving};
+pub use limits::{AdmissionLayer, Limits};
 pub use listeners::Listeners;
 pub use peer_identity::peer_identity;
 pub use probe::{probe_server, reflection};
@@ -86,6 +91,7 @@ pub struct Server {
     own_layers: Option<OwnLayers>,
     readiness: Readiness,
     health_period: Duration,
+    limits: Limits,
     /// Whether the service reports SERVING, for those who ask over HTTP.
     ready: tokio::sync::watch::Sender<bool>,
 }
@@ -109,6 +115,7 @@ impl Server {
             own_layers: None,
             readiness: health::always_ready(),
             health_period: Duration::from_secs(5),
+            limits: Limits::default(),
             ready: tokio::sync::watch::Sender::new(false),
         }
     }
@@ -132,6 +139,12 @@ impl Server {
         self
     }
 
+    /// Serves within `limits` instead of the defaults.
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
     /// Returns the spec being served.
     pub fn spec(&self) -> &ServiceSpec {
         &self.spec
@@ -151,6 +164,7 @@ impl Server {
             own_layers,
             readiness,
             health_period,
+            limits,
             ready: ready_sender,
         } = self;
         let (reporter, health) = tonic_health::server::health_reporter();
@@ -187,6 +201,7 @@ impl Server {
         let service = ServiceBuilder::new()
             .layer(server_trace_layer())
             .layer(ReturnTraceContextLayer)
+            .layer(limits.admission())
             .layer(DeadlineLayer)
             .map_request(peer_identity(transport.vouches_for_peers()))
             .service(inner);
@@ -200,7 +215,7 @@ impl Server {
             ready_sender,
             shutdown.clone(),
         ));
-        let builder = tonic::transport::Server::builder();
+        let builder = limits.apply(tonic::transport::Server::builder());
         let stop = shutdown.clone().cancelled_owned();
         let main = async {
             match transport {
