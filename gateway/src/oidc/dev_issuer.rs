@@ -76,7 +76,8 @@ impl DevIssuer {
             Err(_) => {
                 let issuer = Self::generate()?;
                 std::fs::create_dir_all(dir).map_err(io(dir))?;
-                std::fs::write(&key_path, &issuer.key_pem).map_err(io(&key_path))?;
+                mesh_core::certs::write_private(&key_path, issuer.key_pem.as_bytes())
+                    .map_err(io(&key_path))?;
                 issuer
             }
         };

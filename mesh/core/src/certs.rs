@@ -114,7 +114,8 @@ impl DevCa {
     pub fn write(&self, dir: &Path) -> Result<(), CertError> {
         fs::create_dir_all(dir).map_err(|source| write_error(dir, source))?;
         write(&dir.join("ca.pem"), &self.pem.cert)?;
-        write(&dir.join("ca.key.pem"), &self.pem.key)
+        write_private(&dir.join("ca.key.pem"), self.pem.key.as_bytes())
+            .map_err(|source| write_error(&dir.join("ca.key.pem"), source))
     }
 }
 
@@ -125,7 +126,8 @@ impl PemPair {
             fs::create_dir_all(dir).map_err(|source| write_error(dir, source))?;
         }
         write(&files.cert, &self.cert)?;
-        write(&files.key, &self.key)
+        write_private(&files.key, self.key.as_bytes())
+            .map_err(|source| write_error(&files.key, source))
     }
 }
 
@@ -195,9 +197,53 @@ fn write(path: &Path, contents: &str) -> Result<(), CertError> {
     fs::rename(&tmp, path).map_err(|source| write_error(path, source))
 }
 
+/// Writes a secret (a private key) readable by its owner only: created
+/// with mode 0600 from the first byte, through a temporary file and a
+/// rename, so that neither another user nor a reader of half a file ever
+/// sees it.
+pub fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::{io::Write, os::unix::fs::OpenOptionsExt};
+    let tmp = path.with_extension("tmp");
+    let _ = fs::remove_file(&tmp);
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&tmp)?;
+    file.write_all(contents)?;
+    file.sync_all()?;
+    fs::rename(&tmp, path)
+}
+
 fn write_error(path: &Path, source: std::io::Error) -> CertError {
     CertError::Write {
         path: path.display().to_string(),
         source,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    fn mode(path: &Path) -> u32 {
+        fs::metadata(path).map_or(0, |m| m.permissions().mode() & 0o777)
+    }
+
+    #[test]
+    fn private_keys_are_owner_only_and_certificates_readable() -> Result<(), CertError> {
+        let dir = tempfile::tempdir().map_err(|source| write_error(Path::new("tmp"), source))?;
+        issue_all(dir.path(), "forecast-mesh.local", "test", &["warehouse"])?;
+        let files = files_in(dir.path(), "warehouse");
+        assert_eq!(mode(&files.key), 0o600, "workload key");
+        assert_eq!(mode(&dir.path().join("ca.key.pem")), 0o600, "CA key");
+        assert_eq!(
+            mode(&files.cert) & 0o044,
+            0o044,
+            "certificates stay readable"
+        );
+        Ok(())
     }
 }
