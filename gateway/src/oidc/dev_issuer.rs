@@ -39,6 +39,9 @@ pub struct DevClaims {
     pub scope: String,
     pub iat: u64,
     pub exp: u64,
+    /// Not valid before, when set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<u64>,
 }
 
 /// Signs dev tokens; publishes the matching JWKS.
@@ -113,6 +116,7 @@ impl DevIssuer {
             scope: scopes.join(" "),
             iat: now,
             exp: now + ttl.as_secs(),
+            nbf: None,
         }
     }
 

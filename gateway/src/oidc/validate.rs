@@ -1,8 +1,14 @@
 //! Validates OIDC access tokens for real: the signature against the issuer's
-//! JWKS, the issuer, the audience, the expiry, and an algorithm from a pinned
+//! JWKS, the issuer, the audience, the expiry, `nbf` and `iat` (30 s of clock
+//! skew), a lifetime of at most 24 hours, and an algorithm from a pinned
 //! list (so `alg: none` or an HMAC algorithm chosen by the token never passes).
 
-use std::{collections::HashSet, path::Path, sync::Arc};
+use std::{
+    collections::HashSet,
+    path::Path,
+    sync::Arc,
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
 
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header, jwk::JwkSet};
 use mesh_core::CancellationToken;
@@ -12,7 +18,7 @@ use super::jwks::{JwksSource, KeySet};
 use crate::config::OidcSettings;
 
 /// Why a bearer token was refused. Every variant is `UNAUTHENTICATED`.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum AuthError {
     #[error("missing bearer token")]
     Missing,
@@ -30,6 +36,12 @@ pub enum AuthError {
     Audience,
     #[error("token signature is invalid")]
     Signature,
+    #[error("token is not valid yet (nbf)")]
+    NotYetValid,
+    #[error("token is issued in the future (iat)")]
+    IssuedInFuture,
+    #[error("token lives longer than the 24 hours accepted (exp - iat)")]
+    TooLong,
     #[error("token is invalid")]
     Invalid,
 }
@@ -52,10 +64,32 @@ pub struct Claims {
 struct RawClaims {
     iss: String,
     sub: String,
+    exp: u64,
+    iat: Option<u64>,
     #[serde(default)]
     scope: String,
     #[serde(default)]
     scp: Vec<String>,
+}
+
+/// Clock skew allowed between the issuer and the gateway.
+const LEEWAY: Duration = Duration::from_secs(30);
+/// The longest a token may live, from its issue (or, without `iat`, from
+/// now) to its expiry: a stolen long-lived token is refused outright.
+const MAX_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+
+/// Refuses a token issued in the future or living longer than
+/// [`MAX_LIFETIME`].
+fn check_lifetime(iat: Option<u64>, exp: u64, now: SystemTime) -> Result<(), AuthError> {
+    let now = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    if iat.is_some_and(|iat| iat > now + LEEWAY.as_secs()) {
+        return Err(AuthError::IssuedInFuture);
+    }
+    let from = iat.unwrap_or(now);
+    if exp.saturating_sub(from) > MAX_LIFETIME.as_secs() + LEEWAY.as_secs() {
+        return Err(AuthError::TooLong);
+    }
+    Ok(())
 }
 
 /// Validates tokens from one issuer for one audience.
@@ -184,7 +218,8 @@ impl JwtValidator {
         validation.set_issuer(&[&self.issuer]);
         validation.set_audience(&[&self.audience]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        validation.leeway = 30;
+        validation.leeway = LEEWAY.as_secs();
+        validation.validate_nbf = true;
         let data = decode::<RawClaims>(token, &key, &validation).map_err(|error| {
             use jsonwebtoken::errors::ErrorKind;
             match error.kind() {
@@ -193,10 +228,12 @@ impl JwtValidator {
                 ErrorKind::InvalidAudience => AuthError::Audience,
                 ErrorKind::InvalidSignature => AuthError::Signature,
                 ErrorKind::InvalidAlgorithm => AuthError::Algorithm,
+                ErrorKind::ImmatureSignature => AuthError::NotYetValid,
                 _ => AuthError::Invalid,
             }
         })?;
         let claims = data.claims;
+        check_lifetime(claims.iat, claims.exp, SystemTime::now())?;
         let scopes = claims
             .scope
             .split_whitespace()
@@ -208,5 +245,31 @@ impl JwtValidator {
             subject: claims.sub,
             scopes,
         })
+    }
+}
+
+#[cfg(test)]
+mod lifetime_tests {
+    use super::*;
+
+    #[test]
+    fn tokens_from_the_future_or_living_too_long_are_refused() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let at = |secs: u64| 1_000_000 + secs;
+        assert_eq!(check_lifetime(Some(at(0)), at(3600), now), Ok(()));
+        assert_eq!(check_lifetime(Some(at(20)), at(3600), now), Ok(()), "skew");
+        assert_eq!(
+            check_lifetime(Some(at(120)), at(3600), now),
+            Err(AuthError::IssuedInFuture)
+        );
+        assert_eq!(
+            check_lifetime(Some(at(0)), at(25 * 3600), now),
+            Err(AuthError::TooLong)
+        );
+        assert_eq!(
+            check_lifetime(None, at(25 * 3600), now),
+            Err(AuthError::TooLong)
+        );
+        assert_eq!(check_lifetime(None, at(3600), now), Ok(()));
     }
 }

@@ -315,6 +315,28 @@ async fn the_gateway_refuses_missing_forged_foreign_and_expired_bearers() -> any
             })?,
         ),
         ("another issuer's key", DevIssuer::generate()?.sign(&good)?),
+        (
+            "not valid for another hour (nbf)",
+            issuer.sign(&DevClaims {
+                nbf: Some(good.iat + 3600),
+                ..good.clone()
+            })?,
+        ),
+        (
+            "issued an hour from now (iat)",
+            issuer.sign(&DevClaims {
+                iat: good.iat + 3600,
+                exp: good.iat + 7200,
+                ..good.clone()
+            })?,
+        ),
+        (
+            "living a week",
+            issuer.sign(&DevClaims {
+                exp: good.iat + 7 * 24 * 3600,
+                ..good.clone()
+            })?,
+        ),
     ];
     for (case, token) in cases {
         let refused = gateway
