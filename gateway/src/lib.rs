@@ -120,22 +120,23 @@ pub async fn run(
         )),
         shutdown.clone(),
     );
+    let spec = ServiceSpec {
+        name: "gateway",
+        grpc_service: proto::methods::gateway_service::SERVICE,
+        access: Access::Public,
+    };
+    let server = Server::new(spec, Transport::Public).metrics_settings(config.mesh.metrics());
     let rate_limit = edge::RateLimit::new(&config.rate_limits);
     rate_limit.sweep_every_minute(shutdown.clone());
     let edge = edge::layers(
         cors(&config.cors_origins)?,
+        server.rpc_metrics_layer(),
         validator,
         minter,
         auditor,
         rate_limit,
         config.rate_limits.failed_auth_per_minute,
     );
-
-    let spec = ServiceSpec {
-        name: "gateway",
-        grpc_service: proto::methods::gateway_service::SERVICE,
-        access: Access::Public,
-    };
     // Ready while the figures can be read and calls audited. Neither the
     // store nor the forecaster (which needs the store) is a condition: while
     // they are down the spool keeps the audit and KPIs and history still
@@ -157,7 +158,7 @@ pub async fn run(
         upstreams,
         dashboards,
     });
-    let server = Server::new(spec, Transport::Public)
+    let server = server
         .own_layers(edge)
         .readiness(readiness, config.mesh.health_period());
     let mut routes = tonic::service::Routes::new(GatewayServiceServer::new(

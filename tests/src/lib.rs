@@ -56,7 +56,12 @@ impl TestMesh {
 
     /// Starts the mesh with the store on `store` (`None`: the embedded one).
     pub async fn start_with_store(store: Option<store::Backend>) -> anyhow::Result<Self> {
-        Self::start_inner(store, 0, Edge::dev).await
+        Self::start_inner(store, 0, Edge::dev, None).await
+    }
+
+    /// Starts the mesh with every service's `/metrics` asking for `token`.
+    pub async fn start_with_metrics_token(token: &str) -> anyhow::Result<Self> {
+        Self::start_inner(None, 0, Edge::dev, Some(token.to_owned())).await
     }
 
     /// Starts the mesh with the gateway on `port` (0: any free one),
@@ -65,13 +70,14 @@ impl TestMesh {
         port: u16,
         edge: impl FnOnce(&DevState) -> Edge,
     ) -> anyhow::Result<Self> {
-        Self::start_inner(None, port, edge).await
+        Self::start_inner(None, port, edge, None).await
     }
 
     async fn start_inner(
         store: Option<store::Backend>,
         port: u16,
         edge: impl FnOnce(&DevState) -> Edge,
+        metrics_token: Option<String>,
     ) -> anyhow::Result<Self> {
         init_test_logs();
         let dir = tempfile::tempdir()?;
@@ -82,6 +88,7 @@ impl TestMesh {
             data_dir: dir.path().join("data"),
             cors_origins: vec!["http://dashboard.test".into()],
             store,
+            metrics_token,
         };
         let edge = edge(&state);
         let local = LocalMesh::start_with_edge(&state, options, edge).await?;

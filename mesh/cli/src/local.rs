@@ -29,6 +29,9 @@ pub struct Addresses {
     pub forecaster_health: SocketAddr,
     pub store: SocketAddr,
     pub store_health: SocketAddr,
+    /// Admin ports (`/ready`, `/metrics`), in the order
+    /// warehouse, store, forecaster, gateway.
+    pub admin: [(&'static str, SocketAddr); 4],
 }
 
 /// Settings a test may change.
@@ -42,6 +45,8 @@ pub struct Options {
     pub cors_origins: Vec<String>,
     /// The store's backend; `None` is the embedded one under `data_dir`.
     pub store: Option<store::Backend>,
+    /// The bearer token every service's `/metrics` asks for; `None`: open.
+    pub metrics_token: Option<String>,
 }
 
 /// How the gateway signs users in.
@@ -87,17 +92,19 @@ async fn bind(port: u16) -> anyhow::Result<(TcpListener, SocketAddr)> {
     Ok((listener, address))
 }
 
-async fn listeners(port: u16) -> anyhow::Result<(Listeners, SocketAddr, SocketAddr)> {
+async fn listeners(port: u16) -> anyhow::Result<(Listeners, SocketAddr, SocketAddr, SocketAddr)> {
     let (grpc, grpc_address) = bind(port).await?;
     let (health, health_address) = bind(0).await?;
+    let (admin, admin_address) = bind(0).await?;
     Ok((
         Listeners {
             grpc,
             health,
-            admin: None,
+            admin: Some(admin),
         },
         grpc_address,
         health_address,
+        admin_address,
     ))
 }
 
@@ -114,10 +121,13 @@ impl LocalMesh {
         options: Options,
         edge: Edge,
     ) -> anyhow::Result<Self> {
-        let (warehouse_listeners, warehouse, warehouse_health) = listeners(0).await?;
-        let (store_listeners, store, store_health) = listeners(0).await?;
-        let (forecaster_listeners, forecaster, forecaster_health) = listeners(0).await?;
-        let (gateway_listeners, gateway, gateway_health) = listeners(options.ports.gateway).await?;
+        let (warehouse_listeners, warehouse, warehouse_health, warehouse_admin) =
+            listeners(0).await?;
+        let (store_listeners, store, store_health, store_admin) = listeners(0).await?;
+        let (forecaster_listeners, forecaster, forecaster_health, forecaster_admin) =
+            listeners(0).await?;
+        let (gateway_listeners, gateway, gateway_health, gateway_admin) =
+            listeners(options.ports.gateway).await?;
         let addresses = Addresses {
             gateway,
             gateway_health,
@@ -127,6 +137,12 @@ impl LocalMesh {
             forecaster_health,
             store,
             store_health,
+            admin: [
+                ("warehouse", warehouse_admin),
+                ("store", store_admin),
+                ("forecaster", forecaster_admin),
+                ("gateway", gateway_admin),
+            ],
         };
 
         let public_keys = state.root_key.public_key_set().to_config_string();
@@ -142,6 +158,8 @@ impl LocalMesh {
                 // Tests reload and check health at the same quick pace.
                 health_check_secs: options.tls_reload.as_secs().max(1),
                 capability_public_keys: public_keys.clone(),
+                metrics_enabled: true,
+                metrics_token: options.metrics_token.clone().map(Into::into),
             }
         };
         let shutdown = CancellationToken::new();

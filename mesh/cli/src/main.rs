@@ -167,6 +167,7 @@ async fn up(dir: &std::path::Path, port: u16) -> anyhow::Result<()> {
         data_dir: dir.join("data"),
         cors_origins: vec!["*".into()],
         store: None,
+        metrics_token: None,
     };
     let mut local = LocalMesh::start(&state, options).await?;
     let addresses = local.addresses.clone();

@@ -7,11 +7,13 @@
 
 use std::{collections::HashMap, net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
+use secrecy::SecretString;
 use serde::{Deserialize, Deserializer, de};
 
 use crate::{
     capability::{CapabilityVerifier, KeyError, MethodRights, PublicKeySet},
     identity::SpiffeId,
+    metrics::MetricsSettings,
     server::{Access, Server, ServiceSpec, Transport},
     tls::{MeshTls, TlsError, TlsFiles},
 };
@@ -206,6 +208,12 @@ pub struct MeshSettings {
     /// Root public keys accepted on capability tokens: `<id>:<hex>,...`.
     #[serde(default)]
     pub capability_public_keys: String,
+    /// Serve `/metrics` on the admin port.
+    #[serde(default)]
+    pub metrics_enabled: bool,
+    /// The bearer token a scraper of `/metrics` must present.
+    #[serde(default)]
+    pub metrics_token: Option<SecretString>,
 }
 
 impl MeshSettings {
@@ -225,6 +233,14 @@ impl MeshSettings {
     /// Loads the TLS material, failing when it does not make a usable pair.
     pub fn load_tls(&self) -> Result<Arc<MeshTls>, ConfigError> {
         Ok(MeshTls::load(self.tls_files())?)
+    }
+
+    /// Returns whether and for whom `/metrics` is served.
+    pub fn metrics(&self) -> MetricsSettings {
+        MetricsSettings {
+            enabled: self.metrics_enabled,
+            token: self.metrics_token.clone(),
+        }
     }
 
     pub fn health_period(&self) -> Duration {
@@ -282,7 +298,7 @@ impl MeshSettings {
             tls,
             reload: self.tls_reload_period(),
         };
-        Ok(Server::new(spec, transport))
+        Ok(Server::new(spec, transport).metrics_settings(self.metrics()))
     }
 }
 
@@ -325,6 +341,8 @@ mod tests {
     fn field_names_are_what_serde_reads() {
         assert_eq!(field_names::<Own>(), ["database_url", "pool_size"]);
         assert!(field_names::<MeshSettings>().contains(&"tls_cert"));
+        assert!(field_names::<MeshSettings>().contains(&"metrics_enabled"));
+        assert!(field_names::<MeshSettings>().contains(&"metrics_token"));
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! - [`trace`]: W3C trace context in gRPC metadata, and server spans.
 //! - [`guard`]: the tower plumbing of a layer that admits or refuses each request.
 //! - [`telemetry`]: the global subscriber and the OTLP exporter.
+//! - [`metrics`]: the service's instruments and the `/metrics` endpoint.
 //! - [`health`]: readiness checks of what a service depends on.
 //! - [`server`]: the one server assembly: spec, transport, listeners, shared layers, health.
 //! - [`client`]: channels to other services with mTLS, narrowing and trace context.
@@ -24,6 +25,7 @@ pub mod config;
 pub mod guard;
 pub mod health;
 pub mod identity;
+pub mod metrics;
 pub mod server;
 pub mod telemetry;
 pub mod tls;

@@ -10,12 +10,13 @@
 //!    `DEADLINE_EXCEEDED`, and its deadline goes into request extensions;
 //! 3. peer identity: the caller's identity into request extensions;
 //! 4. the service's own layers (the gateway's edge: CORS, gRPC-web,
-//!    authentication, minting, audit);
+//!    RED metrics, authentication, minting, audit), or else RED metrics
+//!    ([`crate::metrics::rpc`]);
 //! 5. authorization: the caller on the allow-list, its capability checked;
 //!
 //! then health, reflection and the service's routes. A plaintext port serves
 //! only health for kubelet probes, and an optional admin port serves
-//! readiness (and, later, metrics).
+//! readiness and, when enabled, metrics.
 //!
 //! - [`spec`]: what a service is and who may call it.
 //! - [`transport`]: how connections arrive and who vouches for the peer.
@@ -54,6 +55,7 @@ pub use transport::Transport;
 use crate::{
     capability::Authorize,
     health::{self, Readiness},
+    metrics::{Metrics, MetricsSettings, RpcMetrics, RpcMetricsLayer},
     tls,
     trace::{ReturnTraceContextLayer, server_trace_layer},
 };
@@ -88,6 +90,9 @@ pub struct Server {
     health_period: Duration,
     /// Whether the service reports SERVING, for those who ask over HTTP.
     ready: tokio::sync::watch::Sender<bool>,
+    metrics: Metrics,
+    rpc_metrics: RpcMetrics,
+    metrics_settings: MetricsSettings,
 }
 
 impl std::fmt::Debug for Server {
@@ -103,6 +108,7 @@ impl std::fmt::Debug for Server {
 impl Server {
     /// Serves `spec` over `transport`, always ready until told otherwise.
     pub fn new(spec: ServiceSpec, transport: Transport) -> Self {
+        let metrics = Metrics::new();
         Self {
             spec,
             transport,
@@ -110,7 +116,29 @@ impl Server {
             readiness: health::always_ready(),
             health_period: Duration::from_secs(5),
             ready: tokio::sync::watch::Sender::new(false),
+            rpc_metrics: RpcMetrics::register(&metrics),
+            metrics,
+            metrics_settings: MetricsSettings::default(),
         }
+    }
+
+    /// Returns the service's metrics, for its parts to register their
+    /// instruments in.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// Returns the layer counting RED per gRPC method. The server puts it
+    /// around the routes; a service with its own layers puts it among them
+    /// (the gateway: after gRPC-web translation, before authentication).
+    pub fn rpc_metrics_layer(&self) -> RpcMetricsLayer {
+        RpcMetricsLayer::new(self.rpc_metrics.clone())
+    }
+
+    /// Serves `/metrics` on the admin port as `settings` say (off by default).
+    pub fn metrics_settings(mut self, settings: MetricsSettings) -> Self {
+        self.metrics_settings = settings;
+        self
     }
 
     /// Returns whether the service reports SERVING, kept current while it
@@ -152,6 +180,9 @@ impl Server {
             readiness,
             health_period,
             ready: ready_sender,
+            metrics,
+            rpc_metrics,
+            metrics_settings,
         } = self;
         let (reporter, health) = tonic_health::server::health_reporter();
         let (reflection_v1, reflection_v1alpha) = reflection(&[spec.grpc_service])?;
@@ -171,6 +202,7 @@ impl Server {
                 allowed_callers,
                 verifier,
                 rights,
+                &metrics,
             )),
             Access::Public => None,
         };
@@ -182,7 +214,11 @@ impl Server {
             ));
         let inner = match own_layers {
             Some(layers) => layers(inner),
-            None => inner,
+            None => BoxCloneSyncService::new(
+                ServiceBuilder::new()
+                    .layer(RpcMetricsLayer::new(rpc_metrics))
+                    .service(inner),
+            ),
         };
         let service = ServiceBuilder::new()
             .layer(server_trace_layer())
@@ -227,7 +263,12 @@ impl Server {
             TcpListenerStream::new(listeners.health),
             shutdown.clone().cancelled_owned(),
         );
-        let admin = admin::serve(listeners.admin, ready, shutdown.clone());
+        let admin = admin::serve(
+            listeners.admin,
+            ready,
+            crate::metrics::endpoint::router(metrics, metrics_settings),
+            shutdown.clone(),
+        );
         tokio::try_join!(main, probes, admin)?;
         Ok(())
     }

@@ -10,6 +10,7 @@ mod gateway_killed;
 mod harness;
 mod health;
 mod insights;
+mod metrics;
 mod operators;
 mod postgres_store;
 mod public_api;
