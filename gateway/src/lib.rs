@@ -81,14 +81,15 @@ pub async fn run(
     listeners: Listeners,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    // The public port is plaintext; the internal calls are mTLS.
-    let tls = config.mesh.load_tls()?;
-    tls.watch(config.mesh.tls_reload_period(), shutdown.clone());
+    // The public port is plaintext; the internal calls are mTLS (the
+    // gateway's own, or its sidecar's).
+    let link = config.mesh.link()?;
+    link.watch(config.mesh.tls_reload_period(), shutdown.clone());
     let me = config.mesh.id_of("gateway");
     let connect = |address: &str, service: &str| {
         channel(
             address,
-            tls.clone(),
+            link.clone(),
             me.clone(),
             config.mesh.id_of(service),
             proto::policy::call_plan,

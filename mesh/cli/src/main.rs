@@ -168,6 +168,7 @@ async fn up(dir: &std::path::Path, port: u16) -> anyhow::Result<()> {
         cors_origins: vec!["*".into()],
         store: None,
         metrics_token: None,
+        warehouse_sidecar: None,
     };
     let mut local = LocalMesh::start(&state, options).await?;
     let addresses = local.addresses.clone();

@@ -47,7 +47,6 @@ use tower::{ServiceBuilder, ServiceExt, util::BoxCloneSyncService};
 pub use deadline::{Deadline, DeadlineLayer, grpc_timeout};
 pub use lifecycle::{NotServing, cancel_on_signal, wait_until_serving};
 pub use listeners::Listeners;
-pub use peer_identity::peer_identity;
 pub use probe::{probe_server, reflection};
 pub use spec::{Access, ServiceSpec};
 pub use transport::Transport;
@@ -224,7 +223,7 @@ impl Server {
             .layer(server_trace_layer())
             .layer(ReturnTraceContextLayer)
             .layer(DeadlineLayer)
-            .map_request(peer_identity(transport.vouches_for_peers()))
+            .map_request(peer_identity::peer_identity(transport.peer_source()))
             .service(inner);
 
         let ready = ready_sender.subscribe();
@@ -245,6 +244,15 @@ impl Server {
                     let incoming = tls::incoming(listeners.grpc, tls, shutdown.clone());
                     builder
                         .serve_with_incoming_shutdown(service, incoming, stop)
+                        .await
+                }
+                Transport::Sidecar(_) => {
+                    builder
+                        .serve_with_incoming_shutdown(
+                            service,
+                            TcpListenerStream::new(listeners.grpc),
+                            stop,
+                        )
                         .await
                 }
                 Transport::Public => {

@@ -19,6 +19,7 @@ mod refusals;
 mod rest;
 mod rotation;
 mod run_history;
+mod sidecar;
 mod trace;
 mod warehouse_query;
 mod watch_dashboard;
