@@ -40,19 +40,19 @@ pub async fn run(
     listeners: Listeners,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let tls = config.mesh.load_tls()?;
+    let link = config.mesh.link()?;
     let server = config.mesh.internal_server(
         "forecaster",
         service::GRPC_SERVICE,
         ALLOWED_CALLERS,
         proto::policy::required_right,
-        tls.clone(),
+        link.clone(),
     )?;
     let me = config.mesh.id_of("forecaster");
     let connect = |address: &str, callee: &str| {
         channel(
             address,
-            tls.clone(),
+            link.clone(),
             me.clone(),
             config.mesh.id_of(callee),
             proto::policy::call_plan,

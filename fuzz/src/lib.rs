@@ -24,8 +24,11 @@ use mesh_core::{
 use tonic::body::Body;
 use tower::{Layer, ServiceExt};
 
+/// A fuzz target: it takes any bytes and must not panic.
+pub type Target = fn(&[u8]);
+
 /// The targets by name, for the smoke harness.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("grpc_web", grpc_web),
     ("sql_guard", sql_guard),
     ("capability", capability),
@@ -200,10 +203,10 @@ fn capability_seeds() -> Vec<Vec<u8>> {
         ttl: std::time::Duration::from_secs(3600),
         delegated: &[],
     };
-    if let Ok(narrowed) = narrow(&token, &hop, now) {
-        if let Ok(encoded) = narrowed.to_base64() {
-            seeds.push(encoded.into_bytes());
-        }
+    if let Ok(narrowed) = narrow(&token, &hop, now)
+        && let Ok(encoded) = narrowed.to_base64()
+    {
+        seeds.push(encoded.into_bytes());
     }
     if let Ok(encoded) = token.to_base64() {
         seeds.push(encoded.into_bytes());

@@ -1,7 +1,9 @@
 //! The edge: the gateway's own layers, between the mesh's shared ones
 //! (trace, peer identity) and its routes. Outermost first:
 //!
-//! 1. CORS, then [`grpc_web`] (so browsers and REST clients reach the same code);
+//! 1. CORS, then [`grpc_web`] (so browsers and REST clients reach the same
+//!    code), then RED per gRPC method (the assembly's layer, here so it sees
+//!    gRPC-web calls translated and edge refusals answered);
 //! 2. [`call`]: which public method a request is (gRPC path or REST route);
 //! 3. [`authenticate`]: the bearer JWT becomes a [`Principal`] (failures
 //!    limited per peer address);
@@ -29,6 +31,7 @@ use std::sync::Arc;
 
 use mesh_core::{
     capability::CapabilityMinter,
+    metrics::RpcMetricsLayer,
     server::{HttpService, OwnLayers},
 };
 use tower::{ServiceBuilder, util::BoxCloneSyncService};
@@ -47,6 +50,7 @@ use crate::{audit::Auditor, oidc::JwtValidator};
 /// Returns the edge's layers for the server assembly.
 pub fn layers(
     cors: CorsLayer,
+    rpc_metrics: RpcMetricsLayer,
     validator: JwtValidator,
     minter: Arc<CapabilityMinter>,
     auditor: Auditor,
@@ -66,6 +70,7 @@ pub fn layers(
             ServiceBuilder::new()
                 .layer(cors.clone())
                 .layer(grpc_web::GrpcWebOnlyLayer)
+                .layer(rpc_metrics.clone())
                 .map_request(call::classify::<tonic::body::Body>)
                 .layer(authenticate.clone())
                 .layer(rate_limit.clone())

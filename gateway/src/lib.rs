@@ -81,14 +81,15 @@ pub async fn run(
     listeners: Listeners,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    // The public port is plaintext; the internal calls are mTLS.
-    let tls = config.mesh.load_tls()?;
-    tls.watch(config.mesh.tls_reload_period(), shutdown.clone());
+    // The public port is plaintext; the internal calls are mTLS (the
+    // gateway's own, or its sidecar's).
+    let link = config.mesh.link()?;
+    link.watch(config.mesh.tls_reload_period(), shutdown.clone());
     let me = config.mesh.id_of("gateway");
     let connect = |address: &str, service: &str| {
         channel(
             address,
-            tls.clone(),
+            link.clone(),
             me.clone(),
             config.mesh.id_of(service),
             proto::policy::call_plan,
@@ -120,22 +121,23 @@ pub async fn run(
         )),
         shutdown.clone(),
     );
+    let spec = ServiceSpec {
+        name: "gateway",
+        grpc_service: proto::methods::gateway_service::SERVICE,
+        access: Access::Public,
+    };
+    let server = Server::new(spec, Transport::Public).metrics_settings(config.mesh.metrics());
     let rate_limit = edge::RateLimit::new(&config.rate_limits);
     rate_limit.sweep_every_minute(shutdown.clone());
     let edge = edge::layers(
         cors(&config.cors_origins)?,
+        server.rpc_metrics_layer(),
         validator,
         minter,
         auditor,
         rate_limit,
         config.rate_limits.failed_auth_per_minute,
     );
-
-    let spec = ServiceSpec {
-        name: "gateway",
-        grpc_service: proto::methods::gateway_service::SERVICE,
-        access: Access::Public,
-    };
     // Ready while the figures can be read and calls audited. Neither the
     // store nor the forecaster (which needs the store) is a condition: while
     // they are down the spool keeps the audit and KPIs and history still
@@ -157,7 +159,7 @@ pub async fn run(
         upstreams,
         dashboards,
     });
-    let server = Server::new(spec, Transport::Public)
+    let server = server
         .own_layers(edge)
         .readiness(readiness, config.mesh.health_period());
     let mut routes = tonic::service::Routes::new(GatewayServiceServer::new(

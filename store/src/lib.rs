@@ -42,7 +42,7 @@ pub async fn run(
         service::GRPC_SERVICE,
         ALLOWED_CALLERS,
         proto::policy::required_right,
-        config.mesh.load_tls()?,
+        config.mesh.link()?,
     )?;
     let records = open(&config.backend).await?;
     let checked = records.clone();

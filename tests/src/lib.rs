@@ -8,12 +8,14 @@
 //! - [`audit_trail`]: calls with a trace id each, and the audit read back by it.
 //! - [`http1`]: a minimal HTTP/1.1 client, for REST and raw gRPC-web.
 //! - [`postgres_server`]: a PostgreSQL server of the test's own, to stop and start.
+//! - [`sidecar_proxy`]: HAProxy as a service's Istio-style sidecar, for mesh mode.
 
 #![forbid(unsafe_code)]
 
 pub mod audit_trail;
 pub mod http1;
 pub mod postgres_server;
+pub mod sidecar_proxy;
 pub mod tools;
 
 use std::{
@@ -25,14 +27,16 @@ use anyhow::Context;
 use gateway::oidc::dev_issuer::DevClaims;
 use mesh::{
     dev::{DevState, NAMESPACE, TRUST_DOMAIN},
-    local::{Addresses, Edge, LocalMesh, Options, Ports},
+    local::{Addresses, Edge, LocalMesh, Options, Ports, WarehouseSidecar},
 };
 use mesh_core::{
     capability::{Capability, CapabilityMinter, Right, RootKey},
     identity::SpiffeId,
+    sidecar::SidecarProvider,
     tls::{MeshTls, MtlsConnector},
 };
 use proto::gateway::gateway_service_client::GatewayServiceClient;
+use sidecar_proxy::SidecarProxy;
 use tonic::transport::{Channel, Endpoint};
 
 /// How long services get to report SERVING: a cold debug build on a busy
@@ -45,6 +49,8 @@ pub struct TestMesh {
     pub dir: tempfile::TempDir,
     pub state: DevState,
     pub addresses: Addresses,
+    /// The warehouse's sidecar, when it runs in mesh mode.
+    pub warehouse_proxy: Option<SidecarProxy>,
     local: LocalMesh,
 }
 
@@ -56,7 +62,19 @@ impl TestMesh {
 
     /// Starts the mesh with the store on `store` (`None`: the embedded one).
     pub async fn start_with_store(store: Option<store::Backend>) -> anyhow::Result<Self> {
-        Self::start_inner(store, 0, Edge::dev).await
+        Self::start_inner(store, 0, Edge::dev, None, false).await
+    }
+
+    /// Starts the mesh with the warehouse in mesh mode behind HAProxy
+    /// ([`SidecarProxy`]), believing Istio's header only from the proxy's
+    /// source address; the gateway and the forecaster dial the proxy.
+    pub async fn start_with_warehouse_sidecar() -> anyhow::Result<Self> {
+        Self::start_inner(None, 0, Edge::dev, None, true).await
+    }
+
+    /// Starts the mesh with every service's `/metrics` asking for `token`.
+    pub async fn start_with_metrics_token(token: &str) -> anyhow::Result<Self> {
+        Self::start_inner(None, 0, Edge::dev, Some(token.to_owned()), false).await
     }
 
     /// Starts the mesh with the gateway on `port` (0: any free one),
@@ -65,32 +83,59 @@ impl TestMesh {
         port: u16,
         edge: impl FnOnce(&DevState) -> Edge,
     ) -> anyhow::Result<Self> {
-        Self::start_inner(None, port, edge).await
+        Self::start_inner(None, port, edge, None, false).await
     }
 
     async fn start_inner(
         store: Option<store::Backend>,
         port: u16,
         edge: impl FnOnce(&DevState) -> Edge,
+        metrics_token: Option<String>,
+        warehouse_sidecar: bool,
     ) -> anyhow::Result<Self> {
         init_test_logs();
         let dir = tempfile::tempdir()?;
         let state = DevState::load_or_create(dir.path())?;
-        let options = Options {
+        let mut options = Options {
             ports: Ports { gateway: port },
             tls_reload: Duration::from_secs(1),
             data_dir: dir.path().join("data"),
             cors_origins: vec!["http://dashboard.test".into()],
             store,
+            warehouse_sidecar: None,
+            metrics_token,
+        };
+        let proxy_address = if warehouse_sidecar {
+            // A free port for the proxy, which can only start once the
+            // warehouse's port is known.
+            let address = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
+            options.warehouse_sidecar = Some(WarehouseSidecar {
+                provider: SidecarProvider::Istio,
+                proxy_addresses: Some(sidecar_proxy::PROXY_SOURCE.into()),
+                proxy: address,
+            });
+            Some(address)
+        } else {
+            None
         };
         let edge = edge(&state);
         let local = LocalMesh::start_with_edge(&state, options, edge).await?;
         let addresses = local.addresses.clone();
+        let warehouse_proxy = match proxy_address {
+            Some(address) => Some(SidecarProxy::start(
+                address,
+                addresses.warehouse,
+                &SpiffeId::workload(TRUST_DOMAIN, NAMESPACE, "warehouse"),
+                &state.tls_files("warehouse"),
+            )?),
+            None => None,
+        };
         local.wait_serving(STARTUP).await?;
         Ok(Self {
             dir,
             state,
             addresses,
+            warehouse_proxy,
             local,
         })
     }

@@ -39,7 +39,7 @@ pub async fn run(
         service::GRPC_SERVICE,
         ALLOWED_CALLERS,
         proto::policy::required_right,
-        config.mesh.load_tls()?,
+        config.mesh.link()?,
     )?;
     match &config.backend {
         Backend::Embedded { path } => {

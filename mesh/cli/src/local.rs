@@ -7,7 +7,12 @@ use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use anyhow::Context;
 use gateway::oidc::dev_issuer::{DEV_AUDIENCE, DEV_ISSUER};
-use mesh_core::{CancellationToken, config::MeshSettings, server::Listeners};
+use mesh_core::{
+    CancellationToken,
+    config::{MeshSettings, TransportMode},
+    server::Listeners,
+    sidecar::SidecarProvider,
+};
 use tokio::{net::TcpListener, task::JoinSet};
 
 use crate::dev::{DevState, NAMESPACE, TRUST_DOMAIN};
@@ -29,6 +34,9 @@ pub struct Addresses {
     pub forecaster_health: SocketAddr,
     pub store: SocketAddr,
     pub store_health: SocketAddr,
+    /// Admin ports (`/ready`, `/metrics`), in the order
+    /// warehouse, store, forecaster, gateway.
+    pub admin: [(&'static str, SocketAddr); 4],
 }
 
 /// Settings a test may change.
@@ -42,6 +50,23 @@ pub struct Options {
     pub cors_origins: Vec<String>,
     /// The store's backend; `None` is the embedded one under `data_dir`.
     pub store: Option<store::Backend>,
+    /// The warehouse in mesh mode behind a proxy the caller runs; `None`:
+    /// native mTLS like the rest.
+    pub warehouse_sidecar: Option<WarehouseSidecar>,
+    /// The bearer token every service's `/metrics` asks for; `None`: open.
+    pub metrics_token: Option<String>,
+}
+
+/// The warehouse serving plaintext h2 behind a sidecar proxy that terminates
+/// the mTLS and names the caller in its header.
+#[derive(Clone, Debug)]
+pub struct WarehouseSidecar {
+    pub provider: SidecarProvider,
+    /// The addresses the proxy connects from (`WAREHOUSE_SIDECAR_PROXY_ADDRESSES`).
+    pub proxy_addresses: Option<String>,
+    /// The proxy's mTLS port, which the gateway and the forecaster dial
+    /// instead of the warehouse's own.
+    pub proxy: SocketAddr,
 }
 
 /// How the gateway signs users in.
@@ -87,17 +112,19 @@ async fn bind(port: u16) -> anyhow::Result<(TcpListener, SocketAddr)> {
     Ok((listener, address))
 }
 
-async fn listeners(port: u16) -> anyhow::Result<(Listeners, SocketAddr, SocketAddr)> {
+async fn listeners(port: u16) -> anyhow::Result<(Listeners, SocketAddr, SocketAddr, SocketAddr)> {
     let (grpc, grpc_address) = bind(port).await?;
     let (health, health_address) = bind(0).await?;
+    let (admin, admin_address) = bind(0).await?;
     Ok((
         Listeners {
             grpc,
             health,
-            admin: None,
+            admin: Some(admin),
         },
         grpc_address,
         health_address,
+        admin_address,
     ))
 }
 
@@ -114,10 +141,13 @@ impl LocalMesh {
         options: Options,
         edge: Edge,
     ) -> anyhow::Result<Self> {
-        let (warehouse_listeners, warehouse, warehouse_health) = listeners(0).await?;
-        let (store_listeners, store, store_health) = listeners(0).await?;
-        let (forecaster_listeners, forecaster, forecaster_health) = listeners(0).await?;
-        let (gateway_listeners, gateway, gateway_health) = listeners(options.ports.gateway).await?;
+        let (warehouse_listeners, warehouse, warehouse_health, warehouse_admin) =
+            listeners(0).await?;
+        let (store_listeners, store, store_health, store_admin) = listeners(0).await?;
+        let (forecaster_listeners, forecaster, forecaster_health, forecaster_admin) =
+            listeners(0).await?;
+        let (gateway_listeners, gateway, gateway_health, gateway_admin) =
+            listeners(options.ports.gateway).await?;
         let addresses = Addresses {
             gateway,
             gateway_health,
@@ -127,6 +157,12 @@ impl LocalMesh {
             forecaster_health,
             store,
             store_health,
+            admin: [
+                ("warehouse", warehouse_admin),
+                ("store", store_admin),
+                ("forecaster", forecaster_admin),
+                ("gateway", gateway_admin),
+            ],
         };
 
         let public_keys = state.root_key.public_key_set().to_config_string();
@@ -135,20 +171,39 @@ impl LocalMesh {
             MeshSettings {
                 trust_domain: TRUST_DOMAIN.into(),
                 namespace: NAMESPACE.into(),
-                tls_ca: files.ca,
-                tls_cert: files.cert,
-                tls_key: files.key,
+                transport: TransportMode::Native,
+                sidecar_provider: None,
+                sidecar_proxy_addresses: None,
+                tls_ca: Some(files.ca),
+                tls_cert: Some(files.cert),
+                tls_key: Some(files.key),
                 tls_reload_secs: options.tls_reload.as_secs().max(1),
                 // Tests reload and check health at the same quick pace.
                 health_check_secs: options.tls_reload.as_secs().max(1),
                 capability_public_keys: public_keys.clone(),
+                metrics_enabled: true,
+                metrics_token: options.metrics_token.clone().map(Into::into),
             }
         };
         let shutdown = CancellationToken::new();
         let mut tasks = JoinSet::new();
 
+        let mut warehouse_mesh = mesh("warehouse");
+        let mut warehouse_address = format!("localhost:{}", warehouse.port());
+        if let Some(behind) = &options.warehouse_sidecar {
+            warehouse_mesh = MeshSettings {
+                transport: TransportMode::Sidecar,
+                sidecar_provider: Some(behind.provider),
+                sidecar_proxy_addresses: behind.proxy_addresses.clone(),
+                tls_ca: None,
+                tls_cert: None,
+                tls_key: None,
+                ..warehouse_mesh
+            };
+            warehouse_address = format!("localhost:{}", behind.proxy.port());
+        }
         let config = warehouse::Config {
-            mesh: mesh("warehouse"),
+            mesh: warehouse_mesh,
             backend: warehouse::Backend::Embedded {
                 path: options.data_dir.join("warehouse.sqlite"),
             },
@@ -175,7 +230,7 @@ impl LocalMesh {
 
         let config = forecaster::Config {
             mesh: mesh("forecaster"),
-            warehouse_address: format!("localhost:{}", warehouse.port()),
+            warehouse_address: warehouse_address.clone(),
             store_address: format!("localhost:{}", store.port()),
             fits: forecaster::fit::FitLimits::default(),
             upstream_timeout: forecaster::config::DEFAULT_UPSTREAM_TIMEOUT,
@@ -194,7 +249,7 @@ impl LocalMesh {
             root_key_id: state.root_key.key_id(),
             capability_ttl: Duration::from_secs(60),
             oidc: edge.oidc,
-            warehouse_address: format!("localhost:{}", warehouse.port()),
+            warehouse_address,
             forecaster_address: format!("localhost:{}", forecaster.port()),
             store_address: format!("localhost:{}", store.port()),
             cors_origins: options.cors_origins.clone(),

@@ -167,6 +167,8 @@ async fn up(dir: &std::path::Path, port: u16) -> anyhow::Result<()> {
         data_dir: dir.join("data"),
         cors_origins: vec!["*".into()],
         store: None,
+        metrics_token: None,
+        warehouse_sidecar: None,
     };
     let mut local = LocalMesh::start(&state, options).await?;
     let addresses = local.addresses.clone();

@@ -1,7 +1,8 @@
-//! Channels to other services: mTLS with the workload's current certificate,
+//! Channels to other services: mTLS with the workload's current certificate
+//! (or, in mesh mode, plaintext h2 to the pod's proxy, which does the mTLS),
 //! the request's capability narrowed to each call, and trace context injected.
 
-use std::{sync::Arc, time::Duration};
+use std::time::Duration;
 
 use tonic::transport::{Channel, Endpoint};
 use tower::ServiceBuilder;
@@ -9,7 +10,8 @@ use tower::ServiceBuilder;
 use crate::{
     capability::{CallPlan, NarrowLayer, NarrowToCall},
     identity::SpiffeId,
-    tls::{MeshTls, MtlsConnector},
+    link::Link,
+    tls::MtlsConnector,
     trace::{InjectContext, InjectContextLayer},
 };
 
@@ -28,17 +30,17 @@ pub struct ChannelError {
 }
 
 /// Returns a lazily connecting channel from `caller` to `callee` at `address`
-/// (`host:port`). The host is also the name checked in the server's
-/// certificate. Each call's capability is narrowed to the method called,
+/// (`host:port`) over `link`. The host is also the name checked in the
+/// server's certificate (by the proxy, in mesh mode). Each call's capability is narrowed to the method called,
 /// delegating what `call_plan` says that method may call.
 pub fn channel(
     address: &str,
-    tls: Arc<MeshTls>,
+    link: impl Into<Link>,
     caller: SpiffeId,
     callee: SpiffeId,
     call_plan: CallPlan,
 ) -> Result<MeshChannel, ChannelError> {
-    // The scheme is `http` because TLS is done by our connector, not by tonic.
+    // The scheme is `http`: TLS is done by our connector, or by the proxy.
     let endpoint = Endpoint::from_shared(format!("http://{address}"))
         .map_err(|source| ChannelError {
             address: address.to_owned(),
@@ -46,7 +48,10 @@ pub fn channel(
         })?
         .connect_timeout(Duration::from_secs(5))
         .tcp_nodelay(true);
-    let channel = endpoint.connect_with_connector_lazy(MtlsConnector::new(tls));
+    let channel = match link.into() {
+        Link::Native(tls) => endpoint.connect_with_connector_lazy(MtlsConnector::new(tls)),
+        Link::Sidecar(_) => endpoint.connect_lazy(),
+    };
     Ok(ServiceBuilder::new()
         .layer(NarrowLayer::new(caller, callee, NARROWED_TTL, call_plan))
         .layer(InjectContextLayer)

@@ -7,12 +7,16 @@
 
 use std::{collections::HashMap, net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
+use secrecy::SecretString;
 use serde::{Deserialize, Deserializer, de};
 
 use crate::{
     capability::{CapabilityVerifier, KeyError, MethodRights, PublicKeySet},
     identity::SpiffeId,
-    server::{Access, Server, ServiceSpec, Transport},
+    link::Link,
+    metrics::MetricsSettings,
+    server::{Access, Server, ServiceSpec},
+    sidecar::{Sidecar, SidecarProvider, TrustedProxies},
     tls::{MeshTls, TlsError, TlsFiles},
 };
 
@@ -182,6 +186,18 @@ fn edit_distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
+/// How a workload's hops are secured (`<prefix>TRANSPORT`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TransportMode {
+    /// mTLS with the workload's own certificate (`<prefix>TLS_*`).
+    #[default]
+    Native,
+    /// Plaintext h2 to the pod's Linkerd or Istio proxy
+    /// (`<prefix>SIDECAR_PROVIDER`), which does the mTLS.
+    Sidecar,
+}
+
 /// Identity, TLS and token settings shared by every service.
 #[derive(Clone, Debug, Deserialize)]
 pub struct MeshSettings {
@@ -191,12 +207,21 @@ pub struct MeshSettings {
     /// Kubernetes namespace the workloads run in, part of their SPIFFE ids.
     #[serde(default = "default_namespace")]
     pub namespace: String,
-    /// PEM file of the mesh CA.
-    pub tls_ca: PathBuf,
-    /// PEM file of this workload's certificate chain.
-    pub tls_cert: PathBuf,
-    /// PEM file of this workload's private key.
-    pub tls_key: PathBuf,
+    /// Native mTLS (the default) or behind a mesh's sidecar proxy.
+    #[serde(default)]
+    pub transport: TransportMode,
+    /// The mesh whose proxy sits beside the service: `linkerd` or `istio`;
+    /// sidecar mode only.
+    pub sidecar_provider: Option<SidecarProvider>,
+    /// The source addresses the local proxy connects from, comma-separated
+    /// IPs; unset, loopback and the pod's own address. Sidecar mode only.
+    pub sidecar_proxy_addresses: Option<String>,
+    /// PEM file of the mesh CA; native mode only.
+    pub tls_ca: Option<PathBuf>,
+    /// PEM file of this workload's certificate chain; native mode only.
+    pub tls_cert: Option<PathBuf>,
+    /// PEM file of this workload's private key; native mode only.
+    pub tls_key: Option<PathBuf>,
     /// How often the TLS files are checked for rotation, in seconds.
     #[serde(default = "default_reload_secs")]
     pub tls_reload_secs: u64,
@@ -206,6 +231,12 @@ pub struct MeshSettings {
     /// Root public keys accepted on capability tokens: `<id>:<hex>,...`.
     #[serde(default)]
     pub capability_public_keys: String,
+    /// Serve `/metrics` on the admin port.
+    #[serde(default)]
+    pub metrics_enabled: bool,
+    /// The bearer token a scraper of `/metrics` must present.
+    #[serde(default)]
+    pub metrics_token: Option<SecretString>,
 }
 
 impl MeshSettings {
@@ -214,17 +245,70 @@ impl MeshSettings {
         Ok(envy::prefixed(prefix).from_iter(env.clone())?)
     }
 
-    pub fn tls_files(&self) -> TlsFiles {
-        TlsFiles {
-            ca: self.tls_ca.clone(),
-            cert: self.tls_cert.clone(),
-            key: self.tls_key.clone(),
-        }
+    /// Returns the TLS files, all three of which native mode needs.
+    pub fn tls_files(&self) -> Result<TlsFiles, ConfigError> {
+        let required = |file: &Option<PathBuf>, name: &'static str| {
+            file.clone().ok_or(ConfigError::Invalid {
+                name,
+                reason: "required with the native transport".into(),
+            })
+        };
+        Ok(TlsFiles {
+            ca: required(&self.tls_ca, "TLS_CA")?,
+            cert: required(&self.tls_cert, "TLS_CERT")?,
+            key: required(&self.tls_key, "TLS_KEY")?,
+        })
     }
 
     /// Loads the TLS material, failing when it does not make a usable pair.
     pub fn load_tls(&self) -> Result<Arc<MeshTls>, ConfigError> {
-        Ok(MeshTls::load(self.tls_files())?)
+        Ok(MeshTls::load(self.tls_files()?)?)
+    }
+
+    /// Returns how this workload's hops are secured: its TLS material
+    /// loaded (native), or the sidecar it sits behind. Settings of the other
+    /// mode are refused rather than silently unused.
+    pub fn link(&self) -> Result<Link, ConfigError> {
+        let only_sidecar = |name: &'static str| ConfigError::Invalid {
+            name,
+            reason: "only with TRANSPORT=sidecar".into(),
+        };
+        match self.transport {
+            TransportMode::Native => {
+                if self.sidecar_provider.is_some() {
+                    return Err(only_sidecar("SIDECAR_PROVIDER"));
+                }
+                if self.sidecar_proxy_addresses.is_some() {
+                    return Err(only_sidecar("SIDECAR_PROXY_ADDRESSES"));
+                }
+                Ok(Link::Native(self.load_tls()?))
+            }
+            TransportMode::Sidecar => {
+                let provider = self.sidecar_provider.ok_or(ConfigError::Invalid {
+                    name: "SIDECAR_PROVIDER",
+                    reason: "required with TRANSPORT=sidecar: linkerd or istio".into(),
+                })?;
+                let proxies =
+                    match &self.sidecar_proxy_addresses {
+                        Some(addresses) => addresses.parse::<TrustedProxies>().map_err(|e| {
+                            ConfigError::Invalid {
+                                name: "SIDECAR_PROXY_ADDRESSES",
+                                reason: format!("{e}: comma-separated IP addresses"),
+                            }
+                        })?,
+                        None => TrustedProxies::Local,
+                    };
+                Ok(Link::Sidecar(Sidecar { provider, proxies }))
+            }
+        }
+    }
+
+    /// Returns whether and for whom `/metrics` is served.
+    pub fn metrics(&self) -> MetricsSettings {
+        MetricsSettings {
+            enabled: self.metrics_enabled,
+            token: self.metrics_token.clone(),
+        }
     }
 
     pub fn health_period(&self) -> Duration {
@@ -254,8 +338,9 @@ impl MeshSettings {
 }
 
 impl MeshSettings {
-    /// Builds the server of internal service `name`: mTLS with `tls` (which
-    /// the server keeps reloading; the service's clients may share it), only
+    /// Builds the server of internal service `name` over `link`: mTLS (whose
+    /// material the server keeps reloading; the service's clients may share
+    /// it) or behind the sidecar; only
     /// `allowed_callers` (service names) get in, each call with a capability
     /// granting the right `rights` names for its method.
     pub fn internal_server(
@@ -264,7 +349,7 @@ impl MeshSettings {
         grpc_service: &'static str,
         allowed_callers: &[&str],
         rights: MethodRights,
-        tls: Arc<MeshTls>,
+        link: impl Into<Link>,
     ) -> Result<Server, ConfigError> {
         let spec = ServiceSpec {
             name,
@@ -278,11 +363,8 @@ impl MeshSettings {
                 verifier: self.verifier()?,
             },
         };
-        let transport = Transport::Mtls {
-            tls,
-            reload: self.tls_reload_period(),
-        };
-        Ok(Server::new(spec, transport))
+        let transport = link.into().server_transport(self.tls_reload_period());
+        Ok(Server::new(spec, transport).metrics_settings(self.metrics()))
     }
 }
 
@@ -325,6 +407,8 @@ mod tests {
     fn field_names_are_what_serde_reads() {
         assert_eq!(field_names::<Own>(), ["database_url", "pool_size"]);
         assert!(field_names::<MeshSettings>().contains(&"tls_cert"));
+        assert!(field_names::<MeshSettings>().contains(&"metrics_enabled"));
+        assert!(field_names::<MeshSettings>().contains(&"metrics_token"));
     }
 
     #[test]
@@ -398,6 +482,43 @@ mod tests {
                 .to_string()
                 .starts_with("invalid setting STORE_ADMIN_LISTEN=\"9090\""),
             "{refused}"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn sidecar_mode_needs_a_provider_and_no_tls_files() -> Result<(), ConfigError> {
+        let load = |pairs: &[(&str, &str)]| {
+            refuse_unknown("STORE_", &env(pairs), &[])?;
+            MeshSettings::from_env("STORE_", &env(pairs))?.link()
+        };
+        let link = load(&[
+            ("STORE_TRANSPORT", "sidecar"),
+            ("STORE_SIDECAR_PROVIDER", "istio"),
+            ("STORE_SIDECAR_PROXY_ADDRESSES", "127.0.0.6"),
+        ])?;
+        let Link::Sidecar(sidecar) = link else {
+            panic!("sidecar expected")
+        };
+        assert_eq!(sidecar.provider, SidecarProvider::Istio);
+        assert!(
+            sidecar
+                .proxies
+                .trusts("127.0.0.6".parse().expect("an ip"), None)
+        );
+
+        let refused = |pairs: &[(&str, &str)]| load(pairs).expect_err("refused").to_string();
+        assert!(refused(&[("STORE_TRANSPORT", "sidecar")]).contains("SIDECAR_PROVIDER"));
+        assert!(refused(&[("STORE_TRANSPORT", "mesh")]).contains("unknown variant"));
+        assert!(refused(&[("STORE_SIDECAR_PROVIDER", "linkerd")]).contains("only with"));
+        assert!(refused(&[]).contains("TLS_CA: required with the native transport"));
+        assert!(
+            refused(&[
+                ("STORE_TRANSPORT", "sidecar"),
+                ("STORE_SIDECAR_PROVIDER", "linkerd"),
+                ("STORE_SIDECAR_PROXY_ADDRESSES", "localhost"),
+            ])
+            .contains("comma-separated IP addresses")
         );
         Ok(())
     }

@@ -4,10 +4,13 @@
 //! - [`identity`]: SPIFFE ids and reading them from certificates.
 //! - [`certs`]: a development CA issuing workload certificates.
 //! - [`tls`]: mTLS acceptor and connector whose material reloads from disk.
+//! - [`sidecar`]: mesh mode: the caller's identity from the pod's proxy's header.
+//! - [`link`]: how a workload's hops are secured: by itself, or by its proxy.
 //! - [`capability`]: biscuit tokens: mint, narrow per call, authorize.
 //! - [`trace`]: W3C trace context in gRPC metadata, and server spans.
 //! - [`guard`]: the tower plumbing of a layer that admits or refuses each request.
 //! - [`telemetry`]: the global subscriber and the OTLP exporter.
+//! - [`metrics`]: the service's instruments and the `/metrics` endpoint.
 //! - [`health`]: readiness checks of what a service depends on.
 //! - [`server`]: the one server assembly: spec, transport, listeners, shared layers, health.
 //! - [`client`]: channels to other services with mTLS, narrowing and trace context.
@@ -24,7 +27,10 @@ pub mod config;
 pub mod guard;
 pub mod health;
 pub mod identity;
+pub mod link;
+pub mod metrics;
 pub mod server;
+pub mod sidecar;
 pub mod telemetry;
 pub mod tls;
 pub mod trace;

@@ -12,12 +12,13 @@
 //!    `DEADLINE_EXCEEDED`, and its deadline goes into request extensions;
 //! 4. peer identity: the caller's identity into request extensions;
 //! 5. the service's own layers (the gateway's edge: CORS, gRPC-web,
-//!    authentication, minting, audit);
+//!    RED metrics, authentication, minting, audit), or else RED metrics
+//!    ([`crate::metrics::rpc`]);
 //! 6. authorization: the caller on the allow-list, its capability checked;
 //!
 //! then health, reflection and the service's routes. A plaintext port serves
 //! only health for kubelet probes, and an optional admin port serves
-//! readiness (and, later, metrics).
+//! readiness and, when enabled, metrics.
 //!
 //! - [`spec`]: what a service is and who may call it.
 //! - [`transport`]: how connections arrive and who vouches for the peer.
@@ -51,7 +52,6 @@ pub use deadline::{Deadline, DeadlineLayer, grpc_timeout};
 pub use lifecycle::{NotServing, cancel_on_signal, wait_until_serving};
 pub use limits::{AdmissionLayer, Limits};
 pub use listeners::Listeners;
-pub use peer_identity::peer_identity;
 pub use probe::{probe_server, reflection};
 pub use spec::{Access, ServiceSpec};
 pub use transport::Transport;
@@ -59,6 +59,7 @@ pub use transport::Transport;
 use crate::{
     capability::Authorize,
     health::{self, Readiness},
+    metrics::{Metrics, MetricsSettings, RpcMetrics, RpcMetricsLayer},
     tls,
     trace::{ReturnTraceContextLayer, server_trace_layer},
 };
@@ -94,6 +95,9 @@ pub struct Server {
     limits: Limits,
     /// Whether the service reports SERVING, for those who ask over HTTP.
     ready: tokio::sync::watch::Sender<bool>,
+    metrics: Metrics,
+    rpc_metrics: RpcMetrics,
+    metrics_settings: MetricsSettings,
 }
 
 impl std::fmt::Debug for Server {
@@ -109,6 +113,7 @@ impl std::fmt::Debug for Server {
 impl Server {
     /// Serves `spec` over `transport`, always ready until told otherwise.
     pub fn new(spec: ServiceSpec, transport: Transport) -> Self {
+        let metrics = Metrics::new();
         Self {
             spec,
             transport,
@@ -117,7 +122,29 @@ impl Server {
             health_period: Duration::from_secs(5),
             limits: Limits::default(),
             ready: tokio::sync::watch::Sender::new(false),
+            rpc_metrics: RpcMetrics::register(&metrics),
+            metrics,
+            metrics_settings: MetricsSettings::default(),
         }
+    }
+
+    /// Returns the service's metrics, for its parts to register their
+    /// instruments in.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// Returns the layer counting RED per gRPC method. The server puts it
+    /// around the routes; a service with its own layers puts it among them
+    /// (the gateway: after gRPC-web translation, before authentication).
+    pub fn rpc_metrics_layer(&self) -> RpcMetricsLayer {
+        RpcMetricsLayer::new(self.rpc_metrics.clone())
+    }
+
+    /// Serves `/metrics` on the admin port as `settings` say (off by default).
+    pub fn metrics_settings(mut self, settings: MetricsSettings) -> Self {
+        self.metrics_settings = settings;
+        self
     }
 
     /// Returns whether the service reports SERVING, kept current while it
@@ -166,6 +193,9 @@ impl Server {
             health_period,
             limits,
             ready: ready_sender,
+            metrics,
+            rpc_metrics,
+            metrics_settings,
         } = self;
         let (reporter, health) = tonic_health::server::health_reporter();
         let (reflection_v1, reflection_v1alpha) = reflection(&[spec.grpc_service])?;
@@ -185,6 +215,7 @@ impl Server {
                 allowed_callers,
                 verifier,
                 rights,
+                &metrics,
             )),
             Access::Public => None,
         };
@@ -196,14 +227,18 @@ impl Server {
             ));
         let inner = match own_layers {
             Some(layers) => layers(inner),
-            None => inner,
+            None => BoxCloneSyncService::new(
+                ServiceBuilder::new()
+                    .layer(RpcMetricsLayer::new(rpc_metrics))
+                    .service(inner),
+            ),
         };
         let service = ServiceBuilder::new()
             .layer(server_trace_layer())
             .layer(ReturnTraceContextLayer)
             .layer(limits.admission())
             .layer(DeadlineLayer)
-            .map_request(peer_identity(transport.vouches_for_peers()))
+            .map_request(peer_identity::peer_identity(transport.peer_source()))
             .service(inner);
 
         let ready = ready_sender.subscribe();
@@ -226,6 +261,15 @@ impl Server {
                         .serve_with_incoming_shutdown(service, incoming, stop)
                         .await
                 }
+                Transport::Sidecar(_) => {
+                    builder
+                        .serve_with_incoming_shutdown(
+                            service,
+                            TcpListenerStream::new(listeners.grpc),
+                            stop,
+                        )
+                        .await
+                }
                 Transport::Public => {
                     builder
                         .accept_http1(true)
@@ -242,7 +286,12 @@ impl Server {
             TcpListenerStream::new(listeners.health),
             shutdown.clone().cancelled_owned(),
         );
-        let admin = admin::serve(listeners.admin, ready, shutdown.clone());
+        let admin = admin::serve(
+            listeners.admin,
+            ready,
+            crate::metrics::endpoint::router(metrics, metrics_settings),
+            shutdown.clone(),
+        );
         tokio::try_join!(main, probes, admin)?;
         Ok(())
     }

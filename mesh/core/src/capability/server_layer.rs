@@ -1,6 +1,8 @@
 //! The receiving side: every application call must come from an allowed
 //! workload and carry a token that authorizes this very call. Health and
-//! reflection need only a caller the transport vouched for.
+//! reflection need only a caller the transport vouched for. Each refusal
+//! counts in `forecast_mesh_capability_refusals_total{reason}`, one of
+//! [`REFUSAL_REASONS`].
 
 use std::{collections::BTreeSet, time::SystemTime};
 
@@ -10,7 +12,35 @@ use super::{CallFacts, CapabilityError, CapabilityVerifier, Right};
 use crate::{
     guard::{Guard, GuardLayer, is_open},
     identity::{PeerIdentity, SpiffeId},
+    metrics::{CounterBy, Metrics},
 };
+
+/// Why a call was refused, as `forecast_mesh_capability_refusals_total`
+/// labels it.
+pub(crate) const REFUSAL_REASONS: &[&str] = &[
+    "no_identity",
+    "caller_not_allowed",
+    "unknown_method",
+    "missing",
+    "invalid",
+    "expired",
+    "over_limit",
+    "run_limit",
+    "denied",
+    "internal",
+];
+
+fn reason_of(error: &CapabilityError) -> &'static str {
+    match error {
+        CapabilityError::Missing => "missing",
+        CapabilityError::Invalid(_) => "invalid",
+        CapabilityError::Expired => "expired",
+        CapabilityError::OverLimit(_) => "over_limit",
+        CapabilityError::RunLimit { .. } => "run_limit",
+        CapabilityError::Denied { .. } => "denied",
+        CapabilityError::Build(_) | CapabilityError::Encode(_) => "internal",
+    }
+}
 
 /// Returns the right a method needs, or `None` for a method the service
 /// does not serve (refused: deny by default).
@@ -24,6 +54,7 @@ pub struct Authorize {
     allowed_callers: BTreeSet<SpiffeId>,
     verifier: CapabilityVerifier,
     rights: MethodRights,
+    refusals: CounterBy,
 }
 
 /// The layer that puts [`Authorize`] in front of a service.
@@ -35,40 +66,71 @@ impl Authorize {
         allowed_callers: impl IntoIterator<Item = SpiffeId>,
         verifier: CapabilityVerifier,
         rights: MethodRights,
+        metrics: &Metrics,
     ) -> AuthorizeLayer {
         let allowed_callers = allowed_callers.into_iter().collect();
+        let refusals = metrics.counter_by(
+            "capability_refusals",
+            "calls refused by capability authorization, by reason",
+            "reason",
+            REFUSAL_REASONS,
+        );
         GuardLayer::new(Self {
             service,
             allowed_callers,
             verifier,
             rights,
+            refusals,
         })
     }
 }
 
 impl Guard for Authorize {
     fn admit<B>(&self, request: &mut Request<B>) -> Result<(), tonic::Status> {
+        self.check(request).map_err(|(reason, status)| {
+            self.refusals.get_or_create(&[("reason", reason)]).inc();
+            status
+        })
+    }
+}
+
+impl Authorize {
+    fn check<B>(&self, request: &mut Request<B>) -> Result<(), (&'static str, tonic::Status)> {
         let PeerIdentity(peer) = request
             .extensions()
             .get::<PeerIdentity>()
             .cloned()
             .ok_or_else(|| {
-                tonic::Status::unauthenticated("no client certificate with a spiffe id")
+                (
+                    "no_identity",
+                    tonic::Status::unauthenticated("no client certificate with a spiffe id"),
+                )
             })?;
         let method = request.uri().path().to_owned();
         if is_open(&method) {
             return Ok(());
         }
         if !self.allowed_callers.contains(&peer) {
-            return Err(tonic::Status::permission_denied(format!(
-                "workload {peer} may not call the {} service",
-                self.service
-            )));
+            return Err((
+                "caller_not_allowed",
+                tonic::Status::permission_denied(format!(
+                    "workload {peer} may not call the {} service",
+                    self.service
+                )),
+            ));
         }
         let right = (self.rights)(&method)
             .filter(|right| right.service == self.service)
-            .ok_or_else(|| tonic::Status::unimplemented(format!("unknown method {method}")))?;
-        let token = bearer(request).ok_or(CapabilityError::Missing)?;
+            .ok_or_else(|| {
+                (
+                    "unknown_method",
+                    tonic::Status::unimplemented(format!("unknown method {method}")),
+                )
+            })?;
+        let refused = |error: CapabilityError| (reason_of(&error), tonic::Status::from(error));
+        let token = bearer(request)
+            .ok_or(CapabilityError::Missing)
+            .map_err(refused)?;
         let facts = CallFacts {
             service: self.service,
             method: &method,
@@ -76,7 +138,7 @@ impl Guard for Authorize {
             operation: right.operation,
             now: SystemTime::now(),
         };
-        let capability = self.verifier.authorize(token, &facts)?;
+        let capability = self.verifier.authorize(token, &facts).map_err(refused)?;
         request.extensions_mut().insert(capability);
         Ok(())
     }

@@ -1,6 +1,6 @@
 //! The admin port: plain HTTP for operators' tools. `GET /ready` answers 200
-//! while the service reports SERVING and 503 otherwise; the metrics issue
-//! adds `/metrics` here.
+//! while the service reports SERVING and 503 otherwise; `GET /metrics`
+//! serves the service's metrics when enabled ([`crate::metrics::endpoint`]).
 
 use axum::{Router, http::StatusCode, routing::get};
 use tokio::{net::TcpListener, sync::watch};
@@ -11,12 +11,13 @@ use tokio_util::sync::CancellationToken;
 pub(super) async fn serve(
     listener: Option<TcpListener>,
     ready: watch::Receiver<bool>,
+    metrics: Router,
     shutdown: CancellationToken,
 ) -> Result<(), tonic::transport::Error> {
     let Some(listener) = listener else {
         return Ok(());
     };
-    let router = Router::new().route(
+    let router = metrics.route(
         "/ready",
         get(move || {
             let ready = *ready.borrow();
