@@ -94,12 +94,13 @@ pub fn variable_of(method: &methods::Method) -> String {
     format!("GATEWAY_RATE_LIMIT_{route}_PER_MINUTE")
 }
 
-/// Returns the quota for a rate: a burst of at most six seconds' worth,
-/// so that a flood's first burst cannot take the machine from the others.
+/// Returns the quota for a rate: a burst of fifteen seconds' worth (a
+/// person exploring a page makes a dozen calls at once), so that a flood's
+/// first burst cannot take the machine from the others for long.
 fn quota(per_minute: u32) -> Quota {
     // A rate of 0 is refused by the configuration; 1 is the floor here.
     let rate = NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN);
-    let burst = NonZeroU32::new(per_minute / 10).unwrap_or(NonZeroU32::MIN);
+    let burst = NonZeroU32::new(per_minute / 4).unwrap_or(NonZeroU32::MIN);
     Quota::per_minute(rate).allow_burst(burst)
 }
 
