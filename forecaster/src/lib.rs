@@ -69,7 +69,8 @@ pub async fn run(
         StoreServiceClient::new(store),
         config.fits,
         config.upstream_timeout,
-    );
+    )
+    .counted_in(server.metrics());
     server
         .readiness(readiness, config.mesh.health_period())
         .serve(

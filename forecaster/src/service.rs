@@ -35,6 +35,7 @@ use crate::{
     series::{self, Missing, Series},
 };
 
+mod fit_metrics;
 mod insights;
 
 pub const GRPC_SERVICE: &str = proto::methods::forecaster_service::SERVICE;
@@ -55,6 +56,7 @@ pub struct Forecaster {
     store: StoreServiceClient<MeshChannel>,
     fits: FitPool,
     upstream_timeout: Duration,
+    fit_metrics: fit_metrics::FitMetrics,
 }
 
 impl Forecaster {
@@ -83,7 +85,14 @@ impl Forecaster {
             store,
             fits: FitPool::new(fits),
             upstream_timeout,
+            fit_metrics: Default::default(),
         }
+    }
+
+    /// Counts fits in `metrics`: by model, with duration and backtest MASE.
+    pub fn counted_in(mut self, metrics: &mesh_core::metrics::Metrics) -> Self {
+        self.fit_metrics = fit_metrics::FitMetrics::register(metrics);
+        self
     }
 
     /// Returns who `request` is for and when its caller stops waiting.
@@ -428,6 +437,7 @@ impl Forecaster {
         let levels = checked.levels.clone();
         let (values, observed) = (history.values.clone(), history.observed.clone());
         let deadline = call.deadline.map(|deadline| deadline.0.into_std());
+        let started = std::time::Instant::now();
         let choice = self
             .fits
             .run(deadline, move |stop| {
@@ -445,6 +455,11 @@ impl Forecaster {
             .await?
             .map_err(model_status)?;
         let fitted = &choice.forecast;
+        self.fit_metrics.record(
+            &fitted.model,
+            started.elapsed().as_secs_f64(),
+            choice.chosen.mase,
+        );
         let points = dated_points(&history, fitted)?;
         let mut notes = history.notes.clone();
         for (level, factor) in &choice.calibration {

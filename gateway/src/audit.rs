@@ -12,14 +12,17 @@
 //! - [`frame`]: one entry on disk, checksummed.
 //! - [`spool`]: segments on disk, group commit, the drain cursor.
 //! - [`drain`]: spool to store, with backoff.
+//! - [`metrics`]: the spool's backlog and the drain's lag, read at each scrape.
 
 mod drain;
 mod frame;
+mod metrics;
 pub mod spool;
 
 use proto::store::AuditEntry;
 
 pub use drain::{AuditDrain, AuditStore};
+pub use metrics::SpoolMetrics;
 pub use spool::{SpoolError, SpoolSettings};
 
 use spool::SpoolWriter;
@@ -59,6 +62,18 @@ impl Auditor {
     pub(crate) fn from_queue(queue: tokio::sync::mpsc::Sender<AuditEntry>) -> Self {
         Self {
             sink: Sink::Queue(queue),
+        }
+    }
+
+    /// Returns the spool's backlog instruments (none for a test queue).
+    pub fn spool_metrics(&self, drain: &AuditDrain) -> Option<SpoolMetrics> {
+        match &self.sink {
+            Sink::Spool(writer) => Some(SpoolMetrics {
+                writer: writer.clone(),
+                progress: drain.progress(),
+            }),
+            #[cfg(test)]
+            Sink::Queue(_) => None,
         }
     }
 

@@ -4,7 +4,8 @@
 //! 1. CORS, then [`grpc_web`] (so browsers and REST clients reach the same
 //!    code), then RED per gRPC method (the assembly's layer, here so it sees
 //!    gRPC-web calls translated and edge refusals answered);
-//! 2. [`call`]: which public method a request is (gRPC path or REST route);
+//! 2. [`call`]: which public method a request is (gRPC path or REST route),
+//!    and [`rest_metrics`], RED per REST route;
 //! 3. [`authenticate`]: the bearer JWT becomes a [`Principal`] (failures
 //!    limited per peer address);
 //! 4. [`rate_limit`]: per principal and method; refusals counted, not
@@ -25,14 +26,14 @@ pub mod gate;
 pub mod grpc_web;
 pub mod mint;
 pub mod rate_limit;
+pub mod rest_metrics;
 pub mod scope;
 
 use std::sync::Arc;
 
 use mesh_core::{
     capability::CapabilityMinter,
-    metrics::RpcMetricsLayer,
-    server::{HttpService, OwnLayers},
+    server::{HttpService, OwnLayers, Server},
 };
 use tower::{ServiceBuilder, util::BoxCloneSyncService};
 use tower_http::cors::CorsLayer;
@@ -47,20 +48,27 @@ pub use scope::Scope;
 
 use crate::{audit::Auditor, oidc::JwtValidator};
 
-/// Returns the edge's layers for the server assembly.
+/// Returns the edge's layers for the server assembly, counted in
+/// `server`'s metrics.
 pub fn layers(
     cors: CorsLayer,
-    rpc_metrics: RpcMetricsLayer,
+    server: &Server,
     validator: JwtValidator,
     minter: Arc<CapabilityMinter>,
     auditor: Auditor,
     rate_limit: Arc<RateLimit>,
     failed_auth_per_minute: u32,
 ) -> OwnLayers {
-    let authenticate = GateLayer::new(Authenticate::new(
-        validator,
-        rate_limit::FailedAuthentications::new(failed_auth_per_minute),
-    ));
+    let authenticate = GateLayer::new(
+        Authenticate::new(
+            validator,
+            rate_limit::FailedAuthentications::new(failed_auth_per_minute),
+        )
+        .counted_in(server.metrics()),
+    );
+    rate_limit.register_metrics(server.metrics());
+    let rest_metrics = rest_metrics::RestMetricsLayer::new(server.metrics());
+    let rpc_metrics = server.rpc_metrics_layer();
     let rate_limit = GateLayer::new(rate_limit);
     let audit = AuditLayer::new(auditor);
     let scope = GateLayer::new(Scope);
@@ -72,6 +80,7 @@ pub fn layers(
                 .layer(grpc_web::GrpcWebOnlyLayer)
                 .layer(rpc_metrics.clone())
                 .map_request(call::classify::<tonic::body::Body>)
+                .layer(rest_metrics.clone())
                 .layer(authenticate.clone())
                 .layer(rate_limit.clone())
                 .layer(audit.clone())

@@ -127,11 +127,14 @@ pub async fn run(
         access: Access::Public,
     };
     let server = Server::new(spec, Transport::Public).metrics_settings(config.mesh.metrics());
+    if let Some(spool) = auditor.spool_metrics(&audit_drain) {
+        server.metrics().register_collector(spool);
+    }
     let rate_limit = edge::RateLimit::new(&config.rate_limits);
     rate_limit.sweep_every_minute(shutdown.clone());
     let edge = edge::layers(
         cors(&config.cors_origins)?,
-        server.rpc_metrics_layer(),
+        &server,
         validator,
         minter,
         auditor,

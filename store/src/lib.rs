@@ -44,7 +44,14 @@ pub async fn run(
         proto::policy::required_right,
         config.mesh.link()?,
     )?;
-    let records = open(&config.backend).await?;
+    let records: Arc<dyn RecordStore> = match &config.backend {
+        Backend::Postgres(settings) => {
+            let postgres = postgres::PostgresStore::connect(settings).await?;
+            server.metrics().register_collector(postgres.pool_metrics());
+            Arc::new(postgres)
+        }
+        embedded => open(embedded).await?,
+    };
     let checked = records.clone();
     let readiness: mesh_core::health::Readiness = Arc::new(move || {
         let records = checked.clone();

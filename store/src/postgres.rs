@@ -5,7 +5,10 @@
 //! `UNAVAILABLE` or `DEADLINE_EXCEEDED` quickly instead of hanging a call.
 
 mod migrations;
+mod pool_metrics;
 mod tls;
+
+pub use pool_metrics::PoolMetrics;
 
 use std::{
     collections::{HashMap, HashSet},
@@ -14,6 +17,7 @@ use std::{
 };
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, PoolError, RecyclingMethod, Runtime};
+use mesh_core::metrics::prometheus_client::metrics::counter::Counter;
 use secrecy::{ExposeSecret, SecretString};
 use tokio_postgres::{NoTls, config::SslMode, error::SqlState};
 
@@ -58,9 +62,29 @@ impl PostgresSettings {
 #[derive(Clone, Debug)]
 pub struct PostgresStore {
     pool: Pool,
+    /// Callers who gave up waiting for a connection.
+    wait_timeouts: Counter,
 }
 
 impl PostgresStore {
+    /// Returns the pool's instruments, read at each scrape.
+    pub fn pool_metrics(&self) -> PoolMetrics {
+        PoolMetrics {
+            pool: self.pool.clone(),
+            wait_timeouts: self.wait_timeouts.clone(),
+        }
+    }
+
+    /// Returns a pooled connection, counting a wait that timed out.
+    async fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {
+        self.pool.get().await.map_err(|error| {
+            if matches!(error, PoolError::Timeout(_)) {
+                self.wait_timeouts.inc();
+            }
+            pool_error(error)
+        })
+    }
+
     /// Builds the pool and applies pending migrations.
     pub async fn connect(settings: &PostgresSettings) -> Result<Self, StoreError> {
         let mut config: tokio_postgres::Config = settings
@@ -95,15 +119,18 @@ impl PostgresStore {
             .runtime(Runtime::Tokio1)
             .build()
             .map_err(|e| StoreError::Internal(format!("pool could not be built: {e}")))?;
-        let store = Self { pool };
-        let mut client = store.pool.get().await.map_err(pool_error)?;
+        let store = Self {
+            pool,
+            wait_timeouts: Counter::default(),
+        };
+        let mut client = store.client().await?;
         migrations::apply(&mut client).await?;
         Ok(store)
     }
 
     /// Returns whether this store's connections to the database are encrypted.
     pub async fn is_encrypted(&self) -> Result<bool, StoreError> {
-        let client = self.pool.get().await.map_err(pool_error)?;
+        let client = self.client().await?;
         let row = client
             .query_one(
                 "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
@@ -118,7 +145,7 @@ impl PostgresStore {
 #[tonic::async_trait]
 impl Backend for PostgresStore {
     async fn check(&self) -> Result<(), StoreError> {
-        let client = self.pool.get().await.map_err(pool_error)?;
+        let client = self.client().await?;
         client
             .simple_query("SELECT 1")
             .await
@@ -133,7 +160,7 @@ impl Backend for PostgresStore {
         mut records: Vec<R>,
     ) -> Result<Vec<Appended<R>>, StoreError> {
         records.iter_mut().for_each(assign_new);
-        let mut client = self.pool.get().await.map_err(pool_error)?;
+        let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(database_error)?;
         let ids: Vec<&str> = records.iter().map(Record::id).collect();
         let keys: Vec<&str> = records.iter().map(Record::idempotency_key).collect();
@@ -197,7 +224,7 @@ impl Backend for PostgresStore {
     }
 
     async fn list<R: Record>(&self, page: PageRequest) -> Result<Page<R>, StoreError> {
-        let client = self.pool.get().await.map_err(pool_error)?;
+        let client = self.client().await?;
         let select = format!(
             "SELECT seq, body FROM {} WHERE seq < $1 ORDER BY seq DESC LIMIT $2",
             R::TABLE

@@ -16,7 +16,10 @@ use proto::store::{
 };
 use tokio::task::JoinHandle;
 
-use super::spool::SpoolReader;
+use super::{
+    metrics::{Progress, progressed},
+    spool::SpoolReader,
+};
 
 /// Entries one store call takes at most.
 const BATCH: usize = 200;
@@ -63,13 +66,24 @@ impl AuditStore {
 pub struct AuditDrain {
     task: JoinHandle<SpoolReader>,
     closing: CancellationToken,
+    progress: Progress,
 }
 
 impl AuditDrain {
     pub(super) fn start(reader: SpoolReader, store: AuditStore) -> Self {
         let closing = CancellationToken::new();
-        let task = tokio::spawn(drain(reader, store, closing.clone()));
-        Self { task, closing }
+        let progress = Progress::new(tokio::time::Instant::now().into());
+        let task = tokio::spawn(drain(reader, store, closing.clone(), progress.clone()));
+        Self {
+            task,
+            closing,
+            progress,
+        }
+    }
+
+    /// Returns when the drain last made progress, for its metrics.
+    pub(super) fn progress(&self) -> Progress {
+        self.progress.clone()
     }
 
     /// Drains what is left for at most `within`, then stops; what the
@@ -94,6 +108,7 @@ async fn drain(
     mut reader: SpoolReader,
     store: AuditStore,
     closing: CancellationToken,
+    progress: Progress,
 ) -> SpoolReader {
     loop {
         if closing.is_cancelled() && reader.is_empty() {
@@ -111,6 +126,7 @@ async fn drain(
                 continue;
             }
         };
+        progressed(&progress);
         let mut backoff = FIRST_BACKOFF;
         let mut logged: Option<tokio::time::Instant> = None;
         while !batch.entries.is_empty() {
@@ -130,6 +146,7 @@ async fn drain(
                 }
             }
         }
+        progressed(&progress);
         if let Err(error) = reader.commit(&batch) {
             // The entries are in the store; sent again later, they are
             // recognised by their keys.

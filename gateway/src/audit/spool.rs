@@ -297,6 +297,11 @@ pub(crate) struct SpoolWriter {
 }
 
 impl SpoolWriter {
+    /// Returns the bytes durable and not yet drained.
+    pub(crate) fn undrained(&self) -> u64 {
+        self.shared.state().undrained
+    }
+
     /// Returns whether the spool takes new entries: not full, not broken.
     pub(crate) fn has_room(&self) -> bool {
         let state = self.shared.state();

@@ -7,7 +7,10 @@ mod verified;
 use std::{collections::HashSet, net::IpAddr, sync::Arc, time::SystemTime};
 
 use http::Request;
-use mesh_core::capability::bearer;
+use mesh_core::{
+    capability::bearer,
+    metrics::{CounterBy, Metrics},
+};
 use tonic::{body::Body, transport::server::TcpConnectInfo};
 
 use super::{PublicCall, gate::Gate, rate_limit::FailedAuthentications};
@@ -33,6 +36,7 @@ pub struct Authenticate {
     validator: JwtValidator,
     verified: VerifiedTokens,
     failed: FailedAuthentications,
+    refusals: CounterBy,
 }
 
 impl Authenticate {
@@ -41,7 +45,19 @@ impl Authenticate {
             validator,
             verified: VerifiedTokens::default(),
             failed,
+            refusals: CounterBy::default(),
         }
+    }
+
+    /// Counts refusals in `forecast_mesh_jwt_refusals_total{reason}`.
+    pub fn counted_in(mut self, metrics: &Metrics) -> Self {
+        self.refusals = metrics.counter_by(
+            "jwt_refusals",
+            "bearer tokens refused at the edge, by reason",
+            "reason",
+            AuthError::REASONS,
+        );
+        self
     }
 }
 
@@ -77,7 +93,12 @@ impl Gate for Authenticate {
         let principal = match validated {
             Ok(principal) => principal,
             // Past its rate of failures, a peer is told to wait.
-            Err(error) => return Err(self.failed.failed(peer_ip(request)).unwrap_or(error.into())),
+            Err(error) => {
+                self.refusals
+                    .get_or_create(&[("reason", error.reason())])
+                    .inc();
+                return Err(self.failed.failed(peer_ip(request)).unwrap_or(error.into()));
+            }
         };
         request.headers_mut().remove(http::header::AUTHORIZATION);
         request.extensions_mut().insert(principal);

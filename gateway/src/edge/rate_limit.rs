@@ -25,6 +25,10 @@ use governor::{
     clock::{Clock, DefaultClock},
 };
 use http::Request;
+use mesh_core::metrics::{
+    Labels, Metrics,
+    prometheus_client::metrics::{counter::Counter, family::Family},
+};
 use proto::methods::{self, gateway_service};
 use tonic::body::Body;
 
@@ -116,6 +120,8 @@ fn wait_of(not_until: &governor::NotUntil<<DefaultClock as Clock>::Instant>) -> 
 pub struct RateLimit {
     limiters: HashMap<&'static str, (u32, DefaultKeyedRateLimiter<Arc<str>>)>,
     refused: Arc<AtomicU64>,
+    /// `forecast_mesh_rate_limit_rejections_total{method}`.
+    rejections: Family<Labels<1>, Counter>,
 }
 
 impl RateLimit {
@@ -128,7 +134,17 @@ impl RateLimit {
         Arc::new(Self {
             limiters,
             refused: Arc::default(),
+            rejections: Family::default(),
         })
+    }
+
+    /// Registers the rejections counter in `metrics`.
+    pub fn register_metrics(&self, metrics: &Metrics) {
+        metrics.register(
+            "rate_limit_rejections",
+            "calls refused by per-principal rate limits, by method",
+            self.rejections.clone(),
+        );
     }
 
     /// Forgets principals idle for a full period and logs the refusals
@@ -166,6 +182,9 @@ impl Gate for RateLimit {
         };
         limiter.check_key(&principal.id).map_err(|not_until| {
             self.refused.fetch_add(1, Ordering::Relaxed);
+            self.rejections
+                .get_or_create(&[("method", call.method)])
+                .inc();
             ApiError::RateLimited {
                 per_minute: *rate,
                 retry_after: wait_of(&not_until),

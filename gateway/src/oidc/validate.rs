@@ -46,6 +46,43 @@ pub enum AuthError {
     Invalid,
 }
 
+impl AuthError {
+    /// Every [`AuthError::reason`], for counting refusals from zero.
+    pub const REASONS: &'static [&'static str] = &[
+        "missing",
+        "malformed",
+        "algorithm",
+        "unknown_key",
+        "expired",
+        "wrong_issuer",
+        "wrong_audience",
+        "bad_signature",
+        "not_yet_valid",
+        "issued_in_future",
+        "too_long",
+        "invalid",
+    ];
+
+    /// Returns why the token was refused, as
+    /// `forecast_mesh_jwt_refusals_total` labels it.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::Missing => "missing",
+            Self::Malformed => "malformed",
+            Self::Algorithm => "algorithm",
+            Self::UnknownKey => "unknown_key",
+            Self::Expired => "expired",
+            Self::Issuer => "wrong_issuer",
+            Self::Audience => "wrong_audience",
+            Self::Signature => "bad_signature",
+            Self::NotYetValid => "not_yet_valid",
+            Self::IssuedInFuture => "issued_in_future",
+            Self::TooLong => "too_long",
+            Self::Invalid => "invalid",
+        }
+    }
+}
+
 impl From<AuthError> for tonic::Status {
     fn from(error: AuthError) -> Self {
         tonic::Status::unauthenticated(error.to_string())

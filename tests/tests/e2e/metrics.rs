@@ -11,7 +11,7 @@ use std::{
 
 use anyhow::Context;
 use mesh_tests::{TestMesh, http1, with_bearer};
-use proto::gateway::{GetKpisRequest, GetTelemetryStatusRequest};
+use proto::gateway::{GetForecastRequest, GetKpisRequest, GetTelemetryStatusRequest};
 
 const TOKEN: &str = "scrape-token-for-the-test";
 
@@ -223,6 +223,62 @@ async fn prometheus_scrapes_red_per_method() -> anyhow::Result<()> {
                 gateway_service::GET_KPIS
             ),
             4.0,
+        )
+        .await?;
+    // REST per route, refusals by reason.
+    let answered = http1::get(
+        mesh.addresses.gateway,
+        "/api/kpis?window_days=30",
+        Some(&token),
+    )
+    .await?;
+    assert_eq!(answered.status, 200, "{}", answered.body);
+    prometheus
+        .wait_for(
+            "sum(forecast_mesh_http_requests_total{service=\"gateway\",route=\"/api/kpis\",status=\"200\"})",
+            1.0,
+        )
+        .await?;
+    prometheus
+        .wait_for(
+            "sum(forecast_mesh_jwt_refusals_total{service=\"gateway\"})",
+            1.0,
+        )
+        .await?;
+    // A forecast: fitted, timed and scored by its model's family.
+    gateway
+        .get_forecast(with_bearer(
+            &token,
+            GetForecastRequest {
+                days: 14,
+                ..Default::default()
+            },
+        )?)
+        .await?;
+    prometheus
+        .wait_for(
+            "sum(forecast_mesh_forecast_fits_total{service=\"forecaster\"})",
+            1.0,
+        )
+        .await?;
+    prometheus
+        .wait_for(
+            "sum(forecast_mesh_forecast_backtest_mase_count{service=\"forecaster\"})",
+            1.0,
+        )
+        .await?;
+    // The audit spool's backlog is served (drained to nothing by now).
+    prometheus
+        .wait_for(
+            "count(forecast_mesh_audit_spool_depth_bytes{service=\"gateway\"})",
+            1.0,
+        )
+        .await?;
+    // Every capability refusal reason is served from zero.
+    prometheus
+        .wait_for(
+            "count(forecast_mesh_capability_refusals_total{service=\"warehouse\"} == 0)",
+            10.0,
         )
         .await?;
     // Labels come from the method table only: no caller's path, no principal.
