@@ -4,6 +4,7 @@
 mod audit_faults;
 mod biscuit_samples;
 mod bounded;
+mod browser;
 mod deadlines;
 mod forecast_series;
 mod gateway_killed;
