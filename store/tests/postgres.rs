@@ -194,3 +194,25 @@ async fn tls_to_the_database_verifies_its_certificate() -> TestResult {
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn the_pool_reports_its_size_and_use_to_metrics() -> TestResult {
+    use mesh_core::metrics::prometheus_client::{encoding::text::encode, registry::Registry};
+    let database = TestDatabase::create().await?;
+    let mut settings = database.settings();
+    settings.pool_max_size = 3;
+    let store = PostgresStore::connect(&settings).await?;
+    let mut registry = Registry::with_prefix("forecast_mesh");
+    registry.register_collector(Box::new(store.pool_metrics()));
+    let mut text = String::new();
+    encode(&mut text, &registry)?;
+    for line in [
+        "forecast_mesh_db_pool_max_size 3",
+        "forecast_mesh_db_pool_waiting 0",
+        "forecast_mesh_db_pool_connections{state=\"in_use\"} 0",
+        "forecast_mesh_db_pool_wait_timeouts_total 0",
+    ] {
+        assert!(text.contains(line), "{line} missing from:\n{text}");
+    }
+    Ok(())
+}

@@ -20,7 +20,6 @@ pub struct PoolMetrics {
 impl Collector for PoolMetrics {
     fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> Result<(), std::fmt::Error> {
         let status = self.pool.status();
-        let gauge = |v: usize| ConstGauge::new(i64::try_from(v).unwrap_or(i64::MAX));
         {
             let mut family = encoder.encode_descriptor(
                 "db_pool_connections",
@@ -32,20 +31,18 @@ impl Collector for PoolMetrics {
             gauge(in_use).encode(family.encode_family(&[("state", "in_use")])?)?;
             gauge(status.available).encode(family.encode_family(&[("state", "idle")])?)?;
         }
-        let max = gauge(status.max_size);
-        max.encode(encoder.encode_descriptor(
+        encode_gauge(
+            &mut encoder,
             "db_pool_max_size",
             "the most connections the pool opens",
-            None,
-            max.metric_type(),
-        )?)?;
-        let waiting = gauge(status.waiting);
-        waiting.encode(encoder.encode_descriptor(
+            status.max_size,
+        )?;
+        encode_gauge(
+            &mut encoder,
             "db_pool_waiting",
             "callers waiting for a connection",
-            None,
-            waiting.metric_type(),
-        )?)?;
+            status.waiting,
+        )?;
         self.wait_timeouts.encode(encoder.encode_descriptor(
             "db_pool_wait_timeouts",
             "callers who waited for a connection longer than the pool wait",
@@ -54,4 +51,20 @@ impl Collector for PoolMetrics {
         )?)?;
         Ok(())
     }
+}
+
+/// Returns a count as a gauge's value.
+fn gauge(value: usize) -> ConstGauge {
+    ConstGauge::new(i64::try_from(value).unwrap_or(i64::MAX))
+}
+
+/// Encodes one unlabelled gauge of `value`.
+fn encode_gauge(
+    encoder: &mut DescriptorEncoder<'_>,
+    name: &str,
+    help: &str,
+    value: usize,
+) -> Result<(), std::fmt::Error> {
+    let gauge = gauge(value);
+    gauge.encode(encoder.encode_descriptor(name, help, None, gauge.metric_type())?)
 }
