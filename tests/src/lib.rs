@@ -220,6 +220,25 @@ pub fn with_bearer<T>(token: &str, message: T) -> anyhow::Result<tonic::Request<
     Ok(request)
 }
 
+/// Asserts that a call was refused at the TLS handshake: a transport error,
+/// never an answer from the service. Which transport error the client reads
+/// is a race in TLS 1.3, where the server checks the client certificate
+/// after the client considers the handshake done: the server's alert
+/// (`UnknownCA`, …), a broken pipe, a reset or a closed connection.
+pub fn assert_refused_at_handshake(refused: &tonic::Status) {
+    assert!(
+        matches!(
+            refused.code(),
+            tonic::Code::Unavailable | tonic::Code::Unknown | tonic::Code::Cancelled
+        ),
+        "{refused:?}"
+    );
+    assert!(
+        format!("{refused:?}").contains("tonic::transport::Error"),
+        "not refused by the transport: {refused:?}"
+    );
+}
+
 /// Installs telemetry so spans carry trace ids; logs go to the test output
 /// only when `TEST_LOG` is set. A test that installed its own keeps it.
 fn init_test_logs() {

@@ -79,8 +79,12 @@ async fn a_flooding_principal_is_refused_while_another_keeps_its_latency() -> an
         flood.len()
     );
     assert!(success(&flooded) >= 0.99, "success {}", success(&flooded));
+    // Unguarded, such a flood took the other principal's p50 from 8 ms to
+    // 12.6 s. The bound allows for a busy two-core machine: three times the
+    // quiet p99, or a quarter of a second more than it, whichever is larger.
+    let bound = (p99(&quiet) * 3).max(p99(&quiet) + Duration::from_millis(250));
     assert!(
-        p99(&flooded) <= p99(&quiet) * 3,
+        p99(&flooded) <= bound,
         "p99 {:?} against {:?} quiet",
         p99(&flooded),
         p99(&quiet)

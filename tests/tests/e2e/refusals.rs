@@ -13,7 +13,7 @@ use mesh_core::{
     certs::DevCa,
     tls::{MeshTls, TlsFiles},
 };
-use mesh_tests::{TestMesh, with_bearer};
+use mesh_tests::{TestMesh, assert_refused_at_handshake, with_bearer};
 use proto::methods::warehouse_service;
 use proto::{
     gateway::{GetKpisRequest as PublicGetKpis, ListAuditLogsRequest},
@@ -173,18 +173,6 @@ async fn internal_calls_need_mtls_an_allowed_caller_and_a_narrowed_live_token() 
     assert_eq!(refused.code(), Code::Unauthenticated, "{refused:?}");
     mesh.stop().await;
     Ok(())
-}
-
-/// A refused handshake surfaces as a transport error, never as an answer
-/// from the service.
-fn assert_refused_at_handshake(refused: &tonic::Status) {
-    assert!(
-        matches!(
-            refused.code(),
-            Code::Unavailable | Code::Unknown | Code::Cancelled
-        ),
-        "{refused:?}"
-    );
 }
 
 /// A channel whose TLS trusts the mesh CA but presents no client certificate.
