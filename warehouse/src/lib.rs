@@ -6,12 +6,14 @@
 //! - [`embedded`]: the default source, a generated WideWorldImporters-shaped
 //!   dataset in a SQLite file opened read-only.
 //! - [`sqlserver`]: WideWorldImporters on SQL Server, through tiberius.
+//! - [`cache`]: answers kept per question and data version, in front of either source.
 //! - [`sql_guard`]: what an operator's ad-hoc query may be.
 //! - [`service`]: the gRPC service and the right each method needs.
 
 #![forbid(unsafe_code)]
 
 mod answer;
+pub mod cache;
 pub mod config;
 pub mod embedded;
 pub mod service;
@@ -63,5 +65,6 @@ pub async fn run(
 }
 
 fn routes(source: impl SalesSource) -> tonic::service::Routes {
+    let source = cache::Cached::new(source);
     tonic::service::Routes::new(WarehouseServiceServer::new(service::Warehouse::new(source)))
 }

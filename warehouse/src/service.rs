@@ -66,10 +66,7 @@ impl<S: SalesSource> WarehouseService for Warehouse<S> {
             request.get_ref().window_days,
             30,
         )?);
-        let (kpis, previous) = tokio::try_join!(
-            self.source.kpis(window),
-            self.source.kpis(window.previous())
-        )?;
+        let (kpis, previous) = self.source.kpis_and_previous(window).await?;
         let change = kpi_change(&kpis, &previous);
         Ok(Response::new(GetKpisResponse {
             kpis: Some(kpis),

@@ -37,7 +37,7 @@ impl From<WarehouseError> for tonic::Status {
 /// A window of whole days ending `offset` days before the latest day with
 /// orders: `Window::latest(30)` is the last 30 days, its `previous()` the 30
 /// before them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Window {
     pub days: u32,
     pub offset: u32,
@@ -99,7 +99,7 @@ pub fn round_cents(value: f64) -> f64 {
 }
 
 /// Whose sales a series holds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Subject {
     All,
     StockItem(i64),
@@ -125,8 +125,19 @@ pub trait SalesSource: Send + Sync + 'static {
         Ok(())
     }
 
+    /// Names the data the answers come from: two answers to one question
+    /// under one version are the same answer, so they may be cached under it.
+    async fn data_version(&self) -> Result<u64, WarehouseError>;
+
     /// Returns the headline figures over `window`.
     async fn kpis(&self, window: Window) -> Result<Kpis, WarehouseError>;
+
+    /// Returns the headline figures over `window` and over the window before
+    /// it. The default asks for both side by side; a source that can answer
+    /// both in one query does.
+    async fn kpis_and_previous(&self, window: Window) -> Result<(Kpis, Kpis), WarehouseError> {
+        tokio::try_join!(self.kpis(window), self.kpis(window.previous()))
+    }
 
     /// Returns every stock item's sales over `window` and the window before,
     /// highest revenue first.

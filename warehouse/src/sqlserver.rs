@@ -30,7 +30,17 @@ pub struct SqlServerWarehouse {
     query_timeout: Duration,
     /// The latest day with orders, and when it was read: every query's
     /// window ends there, and it changes at most daily.
-    latest: Arc<Mutex<Option<(Instant, NaiveDate)>>>,
+    latest: Arc<Mutex<Option<LatestDay>>>,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct LatestDay {
+    read_at: Instant,
+    day: NaiveDate,
+    /// Counts the reads: the data version. Orders and holdings change under
+    /// a live WideWorldImporters with no cheap way to see it, so answers
+    /// cached under one read are served for at most [`LATEST_DAY_TTL`].
+    version: u64,
 }
 
 /// How long the latest day with orders is reused before it is read again.
@@ -87,26 +97,34 @@ impl SqlServerWarehouse {
     }
 
     async fn latest_day(&self) -> Result<NaiveDate, WarehouseError> {
+        Ok(self.latest().await?.day)
+    }
+
+    async fn latest(&self) -> Result<LatestDay, WarehouseError> {
         let cached = *self
             .latest
             .lock()
             .map_err(|_| WarehouseError::Query("latest day poisoned".into()))?;
-        if let Some((read_at, day)) = cached
-            && read_at.elapsed() < LATEST_DAY_TTL
+        if let Some(latest) = cached
+            && latest.read_at.elapsed() < LATEST_DAY_TTL
         {
-            return Ok(day);
+            return Ok(latest);
         }
-        let latest = self
+        let read = self
             .run(async |client| queries::latest_day(client).await)
             .await?;
-        let day = NaiveDate::parse_from_str(&latest, crate::source::DATE_FORMAT)
-            .map_err(|e| WarehouseError::Query(format!("latest order date {latest:?}: {e}")))?;
+        let day = NaiveDate::parse_from_str(&read, crate::source::DATE_FORMAT)
+            .map_err(|e| WarehouseError::Query(format!("latest order date {read:?}: {e}")))?;
+        let latest = LatestDay {
+            read_at: Instant::now(),
+            day,
+            version: cached.map_or(0, |before| before.version + 1),
+        };
         *self
             .latest
             .lock()
-            .map_err(|_| WarehouseError::Query("latest day poisoned".into()))? =
-            Some((Instant::now(), day));
-        Ok(day)
+            .map_err(|_| WarehouseError::Query("latest day poisoned".into()))? = Some(latest);
+        Ok(latest)
     }
 }
 
@@ -122,6 +140,10 @@ impl SalesSource for SqlServerWarehouse {
                 .map(drop)
         })
         .await
+    }
+
+    async fn data_version(&self) -> Result<u64, WarehouseError> {
+        Ok(self.latest().await?.version)
     }
 
     async fn kpis(&self, window: Window) -> Result<Kpis, WarehouseError> {

@@ -12,7 +12,7 @@ use rand_distr::{Distribution, LogNormal, Poisson};
 use rusqlite::{Connection, OpenFlags, params};
 
 /// Bumped whenever the generator's output changes, so old files are remade.
-pub const DATASET_VERSION: i64 = 1;
+pub const DATASET_VERSION: i64 = 2;
 pub const FIRST_DAY: NaiveDate = match NaiveDate::from_ymd_opt(2023, 1, 1) {
     Some(day) => day,
     None => panic!("valid date"),
@@ -82,8 +82,10 @@ pub(crate) fn write(path: &Path) -> Result<(), Box<dyn std::error::Error + Send 
     let _ = fs::remove_file(&tmp);
     let mut connection = Connection::open(&tmp)?;
     connection.execute_batch(SCHEMA)?;
+    connection.execute_batch(super::aggregates::SCHEMA)?;
     let tx = connection.transaction()?;
     fill(&tx)?;
+    tx.execute_batch(super::aggregates::BUILD)?;
     tx.execute(
         "INSERT INTO DatasetInfo (Version) VALUES (?1)",
         [DATASET_VERSION],

@@ -4,6 +4,7 @@ use chrono::NaiveDate;
 use proto::warehouse::{CustomerSales, DailySales, ItemSales, Kpis, StockLevel};
 use rusqlite::{Connection, params};
 
+use super::aggregates::money;
 use crate::{
     Subject, Window,
     source::{DATE_FORMAT, fill_calendar, round_cents},
@@ -11,7 +12,9 @@ use crate::{
 
 pub(super) fn latest_day(connection: &Connection) -> rusqlite::Result<NaiveDate> {
     let latest: String =
-        connection.query_row("SELECT MAX(OrderDate) FROM Orders", [], |row| row.get(0))?;
+        connection.query_row("SELECT MAX(OrderDate) FROM DailySales", [], |row| {
+            row.get(0)
+        })?;
     NaiveDate::parse_from_str(&latest, DATE_FORMAT).map_err(|e| {
         rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
     })
@@ -21,34 +24,55 @@ fn bounds(latest: NaiveDate, window: Window) -> (String, String) {
     window.bounds(latest)
 }
 
-pub(super) fn kpis(
+/// The figures of `window` and of the window before it, in one scan of the
+/// days of both.
+pub(super) fn kpis_and_previous(
     connection: &Connection,
     latest: NaiveDate,
     window: Window,
-) -> rusqlite::Result<Kpis> {
-    let (start, end) = bounds(latest, window);
+) -> rusqlite::Result<(Kpis, Kpis)> {
+    let ((start, end), (previous_start, previous_end)) =
+        (bounds(latest, window), bounds(latest, window.previous()));
     let mut statement = connection.prepare_cached(
-        "SELECT COALESCE(SUM(l.Quantity * l.UnitPrice), 0), COUNT(DISTINCT o.OrderID),
-                COUNT(DISTINCT o.CustomerID), COALESCE(SUM(l.Quantity), 0)
-         FROM Orders o JOIN OrderLines l ON l.OrderID = o.OrderID
-         WHERE o.OrderDate BETWEEN ?1 AND ?2",
+        "SELECT COALESCE(SUM(CASE WHEN OrderDate >= ?1 THEN RevenueCents END), 0),
+                COALESCE(SUM(CASE WHEN OrderDate >= ?1 THEN Orders END), 0),
+                COUNT(DISTINCT CASE WHEN OrderDate >= ?1 THEN CustomerID END),
+                COALESCE(SUM(CASE WHEN OrderDate >= ?1 THEN Units END), 0),
+                COALESCE(SUM(CASE WHEN OrderDate < ?1 THEN RevenueCents END), 0),
+                COALESCE(SUM(CASE WHEN OrderDate < ?1 THEN Orders END), 0),
+                COUNT(DISTINCT CASE WHEN OrderDate < ?1 THEN CustomerID END),
+                COALESCE(SUM(CASE WHEN OrderDate < ?1 THEN Units END), 0)
+         FROM DailyCustomerSales WHERE OrderDate BETWEEN ?3 AND ?2",
     )?;
-    let (revenue, orders, customers, units): (f64, i64, i64, i64) = statement
-        .query_row(params![start, end], |row| {
-            Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
-        })?;
+    statement.query_row(params![start, end, previous_start], |row| {
+        Ok((
+            kpis_at(row, 0, (start.clone(), end.clone()))?,
+            kpis_at(row, 4, (previous_start.clone(), previous_end.clone()))?,
+        ))
+    })
+}
+
+/// Reads the four figures from column `first` on: revenue in cents,
+/// orders, customers, units.
+fn kpis_at(
+    row: &rusqlite::Row<'_>,
+    first: usize,
+    (window_start, window_end): (String, String),
+) -> rusqlite::Result<Kpis> {
+    let revenue = money(row.get(first)?);
+    let orders: i64 = row.get(first + 1)?;
     Ok(Kpis {
-        window_start: start,
-        window_end: end,
-        revenue: round_cents(revenue),
+        window_start,
+        window_end,
+        revenue,
         orders,
-        customers,
+        customers: row.get(first + 2)?,
         average_order_value: if orders == 0 {
             0.0
         } else {
             round_cents(revenue / orders as f64)
         },
-        units,
+        units: row.get(first + 3)?,
     })
 }
 
@@ -58,23 +82,34 @@ pub(super) fn daily_sales(
     days_back: u32,
     subject: Subject,
 ) -> rusqlite::Result<Result<Vec<DailySales>, String>> {
-    let (item, customer) = subject.filters();
     if let Some(unknown) = unknown_subject(connection, subject)? {
         return Ok(Err(unknown));
     }
     let (start, end) = bounds(latest, Window::latest(days_back));
-    let mut statement = connection.prepare_cached(
-        "SELECT o.OrderDate, SUM(l.Quantity * l.UnitPrice), COUNT(DISTINCT o.OrderID), SUM(l.Quantity)
-         FROM Orders o JOIN OrderLines l ON l.OrderID = o.OrderID
-         WHERE o.OrderDate BETWEEN ?1 AND ?2
-           AND (?3 IS NULL OR l.StockItemID = ?3) AND (?4 IS NULL OR o.CustomerID = ?4)
-         GROUP BY o.OrderDate ORDER BY o.OrderDate",
-    )?;
+    // Each subject's days are one index range of its own table.
+    let (sql, id) = match subject {
+        Subject::All => (
+            "SELECT OrderDate, RevenueCents, Orders, Units FROM DailySales
+             WHERE OrderDate BETWEEN ?1 AND ?2 AND ?3 IS NULL ORDER BY OrderDate",
+            None,
+        ),
+        Subject::StockItem(id) => (
+            "SELECT OrderDate, RevenueCents, Orders, Units FROM DailyItemSales
+             WHERE StockItemID = ?3 AND OrderDate BETWEEN ?1 AND ?2 ORDER BY OrderDate",
+            Some(id),
+        ),
+        Subject::Customer(id) => (
+            "SELECT OrderDate, RevenueCents, Orders, Units FROM DailyCustomerSales
+             WHERE CustomerID = ?3 AND OrderDate BETWEEN ?1 AND ?2 ORDER BY OrderDate",
+            Some(id),
+        ),
+    };
+    let mut statement = connection.prepare_cached(sql)?;
     let rows = statement
-        .query_map(params![start, end, item, customer], |row| {
+        .query_map(params![start, end, id], |row| {
             Ok(DailySales {
                 date: row.get(0)?,
-                revenue: round_cents(row.get(1)?),
+                revenue: money(row.get(1)?),
                 orders: row.get(2)?,
                 units: row.get(3)?,
             })
@@ -102,13 +137,23 @@ fn unknown_subject(connection: &Connection, subject: Subject) -> rusqlite::Resul
     Ok((found == 0).then(|| format!("unknown {what} {id}")))
 }
 
-/// Order lines from the start of the previous window to the end of `window`,
-/// each marked with the window it falls in. Uses the OrderDate index.
-const LINES_OF_BOTH_WINDOWS: &str = "
-    SELECT l.StockItemID, o.CustomerID, o.OrderID, l.Quantity, l.Quantity * l.UnitPrice AS Amount,
-           o.OrderDate >= ?1 AS InWindow
-    FROM Orders o JOIN OrderLines l ON l.OrderID = o.OrderID
-    WHERE o.OrderDate BETWEEN ?3 AND ?2";
+/// The query for every subject's sums over the window (`?1..=?2`) and the
+/// window before it (from `?3`): id, name, then revenue, units and orders
+/// in the window, then revenue and units before it. `table` is the
+/// subjects' daily totals, `key` their id column in both tables.
+fn sums_of_both_windows(table: &str, key: &str, subjects: &str, name: &str) -> String {
+    format!(
+        "SELECT s.{key}, s.{name},
+                COALESCE(SUM(CASE WHEN d.OrderDate >= ?1 THEN d.RevenueCents END), 0),
+                COALESCE(SUM(CASE WHEN d.OrderDate >= ?1 THEN d.Units END), 0),
+                COALESCE(SUM(CASE WHEN d.OrderDate >= ?1 THEN d.Orders END), 0),
+                COALESCE(SUM(CASE WHEN d.OrderDate < ?1 THEN d.RevenueCents END), 0),
+                COALESCE(SUM(CASE WHEN d.OrderDate < ?1 THEN d.Units END), 0)
+         FROM {subjects} s
+         LEFT JOIN {table} d ON d.{key} = s.{key} AND d.OrderDate BETWEEN ?3 AND ?2
+         GROUP BY s.{key} ORDER BY 3 DESC, s.{key}"
+    )
+}
 
 pub(super) fn item_sales(
     connection: &Connection,
@@ -117,15 +162,11 @@ pub(super) fn item_sales(
 ) -> rusqlite::Result<Vec<ItemSales>> {
     let ((start, end), (previous_start, _)) =
         (bounds(latest, window), bounds(latest, window.previous()));
-    let sql = format!(
-        "SELECT s.StockItemID, s.StockItemName,
-                COALESCE(SUM(CASE WHEN x.InWindow THEN x.Amount END), 0),
-                COALESCE(SUM(CASE WHEN x.InWindow THEN x.Quantity END), 0),
-                COUNT(DISTINCT CASE WHEN x.InWindow THEN x.OrderID END),
-                COALESCE(SUM(CASE WHEN NOT x.InWindow THEN x.Amount END), 0),
-                COALESCE(SUM(CASE WHEN NOT x.InWindow THEN x.Quantity END), 0)
-         FROM StockItems s LEFT JOIN ({LINES_OF_BOTH_WINDOWS}) x ON x.StockItemID = s.StockItemID
-         GROUP BY s.StockItemID ORDER BY 3 DESC, s.StockItemID"
+    let sql = sums_of_both_windows(
+        "DailyItemSales",
+        "StockItemID",
+        "StockItems",
+        "StockItemName",
     );
     let mut statement = connection.prepare_cached(&sql)?;
     statement
@@ -133,10 +174,10 @@ pub(super) fn item_sales(
             Ok(ItemSales {
                 stock_item_id: row.get(0)?,
                 name: row.get(1)?,
-                revenue: round_cents(row.get(2)?),
+                revenue: money(row.get(2)?),
                 units: row.get(3)?,
                 orders: row.get(4)?,
-                previous_revenue: round_cents(row.get(5)?),
+                previous_revenue: money(row.get(5)?),
                 previous_units: row.get(6)?,
             })
         })?
@@ -150,14 +191,11 @@ pub(super) fn customer_sales(
 ) -> rusqlite::Result<Vec<CustomerSales>> {
     let ((start, end), (previous_start, _)) =
         (bounds(latest, window), bounds(latest, window.previous()));
-    let sql = format!(
-        "SELECT c.CustomerID, c.CustomerName,
-                COALESCE(SUM(CASE WHEN x.InWindow THEN x.Amount END), 0),
-                COALESCE(SUM(CASE WHEN x.InWindow THEN x.Quantity END), 0),
-                COUNT(DISTINCT CASE WHEN x.InWindow THEN x.OrderID END),
-                COALESCE(SUM(CASE WHEN NOT x.InWindow THEN x.Amount END), 0)
-         FROM Customers c LEFT JOIN ({LINES_OF_BOTH_WINDOWS}) x ON x.CustomerID = c.CustomerID
-         GROUP BY c.CustomerID ORDER BY 3 DESC, c.CustomerID"
+    let sql = sums_of_both_windows(
+        "DailyCustomerSales",
+        "CustomerID",
+        "Customers",
+        "CustomerName",
     );
     let mut statement = connection.prepare_cached(&sql)?;
     statement
@@ -165,10 +203,10 @@ pub(super) fn customer_sales(
             Ok(CustomerSales {
                 customer_id: row.get(0)?,
                 name: row.get(1)?,
-                revenue: round_cents(row.get(2)?),
+                revenue: money(row.get(2)?),
                 units: row.get(3)?,
                 orders: row.get(4)?,
-                previous_revenue: round_cents(row.get(5)?),
+                previous_revenue: money(row.get(5)?),
             })
         })?
         .collect()

@@ -51,9 +51,10 @@ async fn the_dataset_is_deterministic_seasonal_and_read_only()
     let again = EmbeddedWarehouse::open_or_generate(&again_path).await?;
     assert_eq!(again.kpis(Window::latest(30)).await?, kpis);
 
-    // The connection is read-only.
-    let connection = warehouse.connection.lock().map_err(|_| "poisoned")?;
-    let write = connection.execute("DELETE FROM Orders", []);
+    // The connections are read-only.
+    let write = warehouse
+        .connections
+        .with_here(|connection| Ok(connection.execute("DELETE FROM Orders", [])))?;
     assert!(write.is_err(), "a read-only connection refused the write");
     Ok(())
 }
@@ -312,5 +313,78 @@ async fn daily_series_of_one_item_or_customer_add_up_and_unknown_ids_are_refused
             "{refused:?}"
         );
     }
+    Ok(())
+}
+
+/// The figures straight from the order lines, the way the warehouse read
+/// them before it kept daily totals: (revenue, orders, customers, units).
+fn from_order_lines(
+    warehouse: &EmbeddedWarehouse,
+    (start, end): (String, String),
+    filter: String,
+) -> Result<(f64, i64, i64, i64), WarehouseError> {
+    warehouse.connections.with_here(move |connection| {
+        connection
+            .query_row(
+                &format!(
+                    "SELECT COALESCE(SUM(l.Quantity * l.UnitPrice), 0), COUNT(DISTINCT o.OrderID),
+                            COUNT(DISTINCT o.CustomerID), COALESCE(SUM(l.Quantity), 0)
+                     FROM Orders o JOIN OrderLines l ON l.OrderID = o.OrderID
+                     WHERE o.OrderDate BETWEEN ?1 AND ?2 {filter}"
+                ),
+                [start, end],
+                |row| {
+                    Ok((
+                        crate::source::round_cents(row.get(0)?),
+                        row.get(1)?,
+                        row.get(2)?,
+                        row.get(3)?,
+                    ))
+                },
+            )
+            .map_err(query_error)
+    })
+}
+
+#[tokio::test]
+async fn answers_from_daily_totals_equal_the_order_lines_to_the_cent()
+-> Result<(), Box<dyn std::error::Error>> {
+    let dir = tempfile::tempdir()?;
+    let warehouse =
+        EmbeddedWarehouse::open_or_generate(&dir.path().join("warehouse.sqlite")).await?;
+    let latest = warehouse.latest_day;
+    for days in [1, 7, 30, 365, 1500] {
+        let window = Window::latest(days);
+        let (now, before) = warehouse.kpis_and_previous(window).await?;
+        for (kpis, window) in [(now, window), (before, window.previous())] {
+            let (revenue, orders, customers, units) =
+                from_order_lines(&warehouse, window.bounds(latest), String::new())?;
+            assert_eq!(
+                (kpis.revenue, kpis.orders, kpis.customers, kpis.units),
+                (revenue, orders, customers, units),
+                "{window:?}"
+            );
+        }
+    }
+
+    let window = Window::latest(30);
+    let item = &warehouse.item_sales(window).await?[3];
+    let (revenue, orders, _, units) = from_order_lines(
+        &warehouse,
+        window.bounds(latest),
+        format!("AND l.StockItemID = {}", item.stock_item_id),
+    )?;
+    assert_eq!(
+        (item.revenue, item.orders, item.units),
+        (revenue, orders, units)
+    );
+    let series = warehouse
+        .daily_sales(30, Subject::StockItem(item.stock_item_id))
+        .await?;
+    let cents: i64 = series
+        .iter()
+        .map(|d| (d.revenue * 100.0).round() as i64)
+        .sum();
+    assert_eq!(cents, (revenue * 100.0).round() as i64);
     Ok(())
 }

@@ -17,6 +17,10 @@ struct Recording {
 
 #[tonic::async_trait]
 impl SalesSource for &'static Recording {
+    async fn data_version(&self) -> Result<u64, WarehouseError> {
+        Ok(0)
+    }
+
     async fn kpis(&self, _: Window) -> Result<Kpis, WarehouseError> {
         Err(WarehouseError::Unavailable("not in this test".into()))
     }
