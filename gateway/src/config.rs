@@ -207,7 +207,7 @@ impl Config {
 
 /// Reads `GATEWAY_RATE_LIMIT_<METHOD>_PER_MINUTE` for each public method
 /// and `GATEWAY_RATE_LIMIT_FAILED_AUTH_PER_MINUTE` over the defaults.
-fn rate_limits(env: &HashMap<String, String>) -> Result<RateLimitSettings, ConfigError> {
+pub fn rate_limits(env: &HashMap<String, String>) -> Result<RateLimitSettings, ConfigError> {
     let per_minute = |name: String, default: u32| -> Result<u32, ConfigError> {
         let Some(value) = env.get(&name) else {
             return Ok(default);

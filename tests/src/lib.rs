@@ -104,6 +104,7 @@ impl TestMesh {
             store,
             warehouse_sidecar: None,
             metrics_token,
+            rate_limits: Default::default(),
         };
         let proxy_address = if warehouse_sidecar {
             // A free port for the proxy, which can only start once the

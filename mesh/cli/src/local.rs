@@ -55,6 +55,8 @@ pub struct Options {
     pub warehouse_sidecar: Option<WarehouseSidecar>,
     /// The bearer token every service's `/metrics` asks for; `None`: open.
     pub metrics_token: Option<String>,
+    /// The gateway's rates per principal.
+    pub rate_limits: gateway::edge::rate_limit::RateLimitSettings,
 }
 
 /// The warehouse serving plaintext h2 behind a sidecar proxy that terminates
@@ -257,7 +259,7 @@ impl LocalMesh {
                 dir: options.data_dir.join("audit-spool"),
                 max_bytes: 256 * 1024 * 1024,
             },
-            rate_limits: Default::default(),
+            rate_limits: options.rate_limits.clone(),
             web: edge.web,
         };
         let edge_shutdown = CancellationToken::new();

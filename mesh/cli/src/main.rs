@@ -169,6 +169,8 @@ async fn up(dir: &std::path::Path, port: u16) -> anyhow::Result<()> {
         store: None,
         metrics_token: None,
         warehouse_sidecar: None,
+        // As the gateway reads them on its own: GATEWAY_RATE_LIMIT_*.
+        rate_limits: gateway::config::rate_limits(&std::env::vars().collect())?,
     };
     let mut local = LocalMesh::start(&state, options).await?;
     let addresses = local.addresses.clone();

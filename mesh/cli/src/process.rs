@@ -41,8 +41,18 @@ impl MeshProcess {
     /// Starts `binary up` (the `mesh` binary) on `dir` and waits for its
     /// banner.
     pub fn start(binary: &Path, dir: &Path) -> anyhow::Result<Self> {
+        Self::start_with_env(binary, dir, &[])
+    }
+
+    /// As [`MeshProcess::start`], with `env` added to its environment.
+    pub fn start_with_env(
+        binary: &Path,
+        dir: &Path,
+        env: &[(String, String)],
+    ) -> anyhow::Result<Self> {
         let mut child = Command::new(binary)
             .args(["up", "--port", "0"])
+            .envs(env.iter().map(|(name, value)| (name, value)))
             .env("MESH_DIR", dir)
             .env("RUST_LOG", "warn")
             .current_dir(dir)

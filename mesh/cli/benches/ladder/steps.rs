@@ -1,13 +1,22 @@
 //! The rungs of the ladder: each a way to ask for an answer, from a bare
 //! plaintext health check to the gateway's REST path.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicI32, Ordering},
+    },
+    time::Duration,
+};
 
 use anyhow::{Context, bail, ensure};
 use mesh_core::tls::{MeshTls, MtlsConnector};
 use prost::Message;
 use proto::{
-    gateway::{GetKpisRequest as PublicGetKpis, gateway_service_client::GatewayServiceClient},
+    gateway::{
+        GetDashboardRequest, GetForecastRequest, GetKpisRequest as PublicGetKpis,
+        GetTelemetryStatusRequest, gateway_service_client::GatewayServiceClient,
+    },
     warehouse::{GetKpisRequest, warehouse_service_client::WarehouseServiceClient},
 };
 use tonic::transport::{Channel, Endpoint};
@@ -26,17 +35,31 @@ pub(crate) enum Step {
     GatewayGrpc,
     GatewayGrpcWeb,
     GatewayRest,
+    GatewayEdgeOnly,
+    GatewayForecastWarm,
+    GatewayDashboardWarm,
+    GatewayDashboardCold,
 }
 
 impl Step {
-    pub(crate) const ALL: [Step; 6] = [
+    pub(crate) const ALL: [Step; 10] = [
         Step::PlaintextHealth,
         Step::MtlsHealth,
         Step::DirectGetKpis,
         Step::GatewayGrpc,
         Step::GatewayGrpcWeb,
         Step::GatewayRest,
+        Step::GatewayEdgeOnly,
+        Step::GatewayForecastWarm,
+        Step::GatewayDashboardWarm,
+        Step::GatewayDashboardCold,
     ];
+
+    /// Whether the step is measured at 128 callers too. A cold dashboard
+    /// fits models on every call: 128 of them at once say nothing more.
+    pub(crate) fn at_c128(self) -> bool {
+        self != Step::GatewayDashboardCold
+    }
 
     pub(crate) fn label(self) -> &'static str {
         match self {
@@ -46,6 +69,10 @@ impl Step {
             Step::GatewayGrpc => "gateway gRPC GetKpis",
             Step::GatewayGrpcWeb => "gateway gRPC-web GetKpis (HTTP/1.1)",
             Step::GatewayRest => "gateway REST GET /api/kpis",
+            Step::GatewayEdgeOnly => "gateway GetTelemetryStatus (edge only)",
+            Step::GatewayForecastWarm => "gateway GetForecast, same request",
+            Step::GatewayDashboardWarm => "gateway GetDashboard, same request",
+            Step::GatewayDashboardCold => "gateway GetDashboard, new horizon",
         }
     }
 }
@@ -59,6 +86,9 @@ pub(crate) struct Shared {
     gateway_address: std::net::SocketAddr,
     capability: String,
     bearer: String,
+    /// The next cold dashboard's horizon: each call asks for one not yet
+    /// asked, so nothing computed for an earlier call can answer it.
+    cold_horizon: Arc<AtomicI32>,
 }
 
 const PATH: &str = "/forecastmesh.gateway.v1.GatewayService/GetKpis";
@@ -92,6 +122,7 @@ impl Shared {
             gateway_address: mesh.gateway,
             capability: format!("Bearer {capability}"),
             bearer: format!("Bearer {bearer}"),
+            cold_horizon: Arc::new(AtomicI32::new(1)),
         })
     }
 }
@@ -102,6 +133,7 @@ pub(crate) enum Client {
     Health(HealthClient<Channel>),
     Warehouse(WarehouseServiceClient<Channel>, String),
     Gateway(GatewayServiceClient<Channel>, String),
+    GatewayMethod(GatewayServiceClient<Channel>, String, Step, Arc<AtomicI32>),
     GrpcWeb(Http1, String, Vec<u8>),
     Rest(Http1, String),
 }
@@ -138,6 +170,15 @@ impl Client {
                 Http1::connect(shared.gateway_address).await?,
                 shared.bearer.clone(),
             ),
+            Step::GatewayEdgeOnly
+            | Step::GatewayForecastWarm
+            | Step::GatewayDashboardWarm
+            | Step::GatewayDashboardCold => Client::GatewayMethod(
+                GatewayServiceClient::new(shared.gateway.clone()),
+                shared.bearer.clone(),
+                step,
+                Arc::clone(&shared.cold_horizon),
+            ),
         })
     }
 
@@ -170,6 +211,9 @@ impl Client {
                     .insert("authorization", bearer.parse()?);
                 let kpis = client.get_kpis(request).await?.into_inner();
                 ensure!(kpis.kpis.is_some_and(|k| k.orders > 0), "no figures");
+            }
+            Client::GatewayMethod(client, bearer, step, cold_horizon) => {
+                call_gateway(client, bearer, *step, cold_horizon).await?;
             }
             Client::GrpcWeb(connection, bearer, frame) => {
                 let response = connection
@@ -206,6 +250,70 @@ impl Client {
         }
         Ok(())
     }
+}
+
+/// Calls the gateway method of `step` and checks its answer has figures.
+async fn call_gateway(
+    client: &mut GatewayServiceClient<Channel>,
+    bearer: &str,
+    step: Step,
+    cold_horizon: &AtomicI32,
+) -> anyhow::Result<()> {
+    fn with_bearer<T>(bearer: &str, message: T) -> anyhow::Result<tonic::Request<T>> {
+        let mut request = tonic::Request::new(message);
+        request
+            .metadata_mut()
+            .insert("authorization", bearer.parse()?);
+        Ok(request)
+    }
+    match step {
+        Step::GatewayEdgeOnly => {
+            let status = client
+                .get_telemetry_status(with_bearer(bearer, GetTelemetryStatusRequest {})?)
+                .await?
+                .into_inner();
+            ensure!(status.trace_id.len() == 32, "no trace id");
+        }
+        Step::GatewayForecastWarm => {
+            let forecast = client
+                .get_forecast(with_bearer(
+                    bearer,
+                    GetForecastRequest {
+                        days: 30,
+                        levels: Vec::new(),
+                    },
+                )?)
+                .await?
+                .into_inner();
+            ensure!(
+                forecast.forecast.is_some_and(|f| f.points.len() == 30),
+                "no forecast"
+            );
+        }
+        Step::GatewayDashboardWarm | Step::GatewayDashboardCold => {
+            let days = if step == Step::GatewayDashboardCold {
+                // 1..=365 and round again: more horizons than any cache keeps.
+                cold_horizon.fetch_add(1, Ordering::Relaxed) % 365 + 1
+            } else {
+                30
+            };
+            let dashboard = client
+                .get_dashboard(with_bearer(
+                    bearer,
+                    GetDashboardRequest {
+                        forecast_days: days,
+                    },
+                )?)
+                .await?
+                .into_inner();
+            ensure!(
+                dashboard.kpis.is_some() && dashboard.forecast.is_some(),
+                "no dashboard"
+            );
+        }
+        other => bail!("{other:?} is not a gateway method step"),
+    }
+    Ok(())
 }
 
 /// The gateway does not serve this step (yet): its HTTP status.
