@@ -10,7 +10,8 @@
 //!   calibrated intervals.
 //! - [`series`]: inline series checked and put on their calendar; the
 //!   warehouse's daily totals summed into weeks or months.
-//! - [`service`]: the gRPC service: history from the warehouse, run recorded in the store.
+//! - [`service`]: the gRPC service: history from the warehouse, each fit
+//!   remembered per input, each call recorded in the store as a run.
 
 #![forbid(unsafe_code)]
 

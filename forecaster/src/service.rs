@@ -1,4 +1,9 @@
 //! The gRPC face of the forecaster.
+//!
+//! - `memo`: fits computed once per input and shared by the calls that ask
+//!   for them.
+//! - `fit_metrics`: fits and memo lookups, counted.
+//! - `insights`: rankings and recommendations over the warehouse's sales.
 
 use std::time::Duration;
 
@@ -37,6 +42,9 @@ use crate::{
 
 mod fit_metrics;
 mod insights;
+mod memo;
+
+use memo::MemoizedFits;
 
 pub const GRPC_SERVICE: &str = proto::methods::forecaster_service::SERVICE;
 
@@ -54,9 +62,8 @@ pub const MAX_LEVELS: usize = 5;
 pub struct Forecaster {
     warehouse: WarehouseServiceClient<MeshChannel>,
     store: StoreServiceClient<MeshChannel>,
-    fits: FitPool,
+    fits: MemoizedFits,
     upstream_timeout: Duration,
-    fit_metrics: fit_metrics::FitMetrics,
 }
 
 impl Forecaster {
@@ -83,15 +90,17 @@ impl Forecaster {
         Self {
             warehouse,
             store,
-            fits: FitPool::new(fits),
+            fits: MemoizedFits::new(FitPool::new(fits)),
             upstream_timeout,
-            fit_metrics: Default::default(),
         }
     }
 
-    /// Counts fits in `metrics`: by model, with duration and backtest MASE.
+    /// Counts fits in `metrics`: by model, with duration and backtest MASE,
+    /// and how often a remembered fit answered.
     pub fn counted_in(mut self, metrics: &mesh_core::metrics::Metrics) -> Self {
-        self.fit_metrics = fit_metrics::FitMetrics::register(metrics);
+        self.fits = self
+            .fits
+            .counted_in(fit_metrics::FitMetrics::register(metrics));
         self
     }
 
@@ -423,7 +432,9 @@ impl Forecaster {
         })
     }
 
-    /// Chooses a model for `history`, forecasts, records the run and answers.
+    /// Chooses a model for `history` (or finds it chosen for the same
+    /// input), forecasts, records the run and answers: every call is its
+    /// own run, with its own id, even when its fit was shared.
     async fn forecast_run(
         &self,
         call: &Call,
@@ -434,32 +445,16 @@ impl Forecaster {
         let frequency = history.calendar.frequency;
         let horizon = checked.horizon.steps(frequency)?;
         let history_points = history.values.len() as i32;
-        let levels = checked.levels.clone();
-        let (values, observed) = (history.values.clone(), history.observed.clone());
         let deadline = call.deadline.map(|deadline| deadline.0.into_std());
-        let started = std::time::Instant::now();
-        let choice = self
-            .fits
-            .run(deadline, move |stop| {
-                model::choose_and_forecast_until(
-                    Problem {
-                        history: &values,
-                        observed: &observed,
-                        frequency,
-                        horizon,
-                        levels: &levels,
-                    },
-                    stop,
-                )
-            })
-            .await?
-            .map_err(model_status)?;
+        let problem = Problem {
+            history: &history.values,
+            observed: &history.observed,
+            frequency,
+            horizon,
+            levels: &checked.levels,
+        };
+        let choice = self.fits.choose(problem, deadline).await?;
         let fitted = &choice.forecast;
-        self.fit_metrics.record(
-            &fitted.model,
-            started.elapsed().as_secs_f64(),
-            choice.chosen.mase,
-        );
         let points = dated_points(&history, fitted)?;
         let mut notes = history.notes.clone();
         for (level, factor) in &choice.calibration {

@@ -2,10 +2,12 @@
 //! `forecast_mesh_forecast_fit_duration_seconds{model}` and the chosen
 //! model's `forecast_mesh_forecast_backtest_mase{model}`. The family is one
 //! of [`FAMILIES`] (a model's full name carries its periods and orders,
-//! which vary with the series).
+//! which vary with the series). Beside them, how often a call was answered
+//! by a remembered fit: `forecast_mesh_forecast_fit_cache_lookups_total{outcome}`,
+//! `hit` or `miss`.
 
 use mesh_core::metrics::{
-    Labels, Metrics,
+    CounterBy, Labels, Metrics,
     prometheus_client::metrics::{
         counter::Counter,
         family::Family,
@@ -39,6 +41,25 @@ pub(crate) struct FitMetrics {
     fits: Family<Labels<1>, Counter>,
     duration: Family<Labels<1>, Histogram, fn() -> Histogram>,
     mase: Family<Labels<1>, Histogram, fn() -> Histogram>,
+    lookups: CounterBy,
+}
+
+/// How a call's fit was found in the memo of fits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Lookup {
+    /// Remembered, or fitted by an identical call in flight and shared.
+    Hit,
+    /// Fitted for this call.
+    Miss,
+}
+
+impl Lookup {
+    fn label(self) -> &'static str {
+        match self {
+            Self::Hit => "hit",
+            Self::Miss => "miss",
+        }
+    }
 }
 
 fn duration_histogram() -> Histogram {
@@ -57,6 +78,7 @@ impl Default for FitMetrics {
             fits: Family::default(),
             duration: Family::new_with_constructor(duration_histogram),
             mase: Family::new_with_constructor(mase_histogram),
+            lookups: CounterBy::default(),
         }
     }
 }
@@ -64,7 +86,15 @@ impl Default for FitMetrics {
 impl FitMetrics {
     /// Registers the instruments in `metrics`.
     pub(crate) fn register(metrics: &Metrics) -> Self {
-        let this = Self::default();
+        let this = Self {
+            lookups: metrics.counter_by(
+                "forecast_fit_cache_lookups",
+                "forecasts answered by a remembered fit (hit) or fitted for the call (miss)",
+                "outcome",
+                &[Lookup::Hit.label(), Lookup::Miss.label()],
+            ),
+            ..Self::default()
+        };
         metrics.register(
             "forecast_fits",
             "forecasts fitted, by the chosen model's family",
@@ -91,6 +121,13 @@ impl FitMetrics {
         if mase.is_finite() {
             self.mase.get_or_create(&labels).observe(mase);
         }
+    }
+
+    /// Counts one lookup in the memo of fits.
+    pub(crate) fn record_lookup(&self, lookup: Lookup) {
+        self.lookups
+            .get_or_create(&[("outcome", lookup.label())])
+            .inc();
     }
 }
 
