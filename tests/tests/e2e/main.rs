@@ -6,6 +6,7 @@ mod biscuit_samples;
 mod bounded;
 mod browser;
 mod deadlines;
+mod fit_memo;
 mod forecast_series;
 mod gateway_killed;
 mod harness;
