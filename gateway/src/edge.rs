@@ -25,6 +25,7 @@ pub mod call;
 pub mod gate;
 pub mod grpc_web;
 pub mod mint;
+mod minted;
 pub mod rate_limit;
 pub mod rest_metrics;
 pub mod scope;

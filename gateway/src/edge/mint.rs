@@ -3,24 +3,26 @@
 //! method's call plan, so a `GetKpis` call cannot write to the store even
 //! when its caller could.
 
-use std::{sync::Arc, time::SystemTime};
+use std::sync::Arc;
 
 use http::Request;
 use mesh_core::capability::{CapabilityMinter, Right};
 use tonic::body::Body;
 
-use super::{Principal, PublicCall, audit::AuditNotes, gate::Gate};
+use super::{Principal, PublicCall, audit::AuditNotes, gate::Gate, minted::MintedCapabilities};
 use crate::{error::ApiError, scopes};
 
 /// The minting gate; runs after the scope check.
 #[derive(Debug)]
 pub struct Mint {
-    minter: Arc<CapabilityMinter>,
+    minted: MintedCapabilities,
 }
 
 impl Mint {
     pub fn new(minter: Arc<CapabilityMinter>) -> Self {
-        Self { minter }
+        Self {
+            minted: MintedCapabilities::new(minter),
+        }
     }
 }
 
@@ -44,9 +46,7 @@ impl Gate for Mint {
             .get::<Principal>()
             .ok_or_else(|| ApiError::Internal("minting before authentication".into()))?;
         let rights = rights_for(call.method, principal);
-        let capability = self
-            .minter
-            .mint(&principal.id, &rights, SystemTime::now())?;
+        let capability = self.minted.get(&principal.id, &rights)?;
         if let Some(notes) = request.extensions().get::<AuditNotes>() {
             notes.revocation_ids(capability.revocation_ids());
         }

@@ -26,6 +26,11 @@ impl CapabilityMinter {
         Self { root, ttl }
     }
 
+    /// How long a minted token lives.
+    pub fn ttl(&self) -> Duration {
+        self.ttl
+    }
+
     /// Mints a token for `principal` (already hashed: never a raw subject)
     /// holding `rights`, valid until `now + ttl`.
     pub fn mint(
