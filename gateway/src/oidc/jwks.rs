@@ -1,15 +1,17 @@
-//! The issuer's signing keys and how they stay fresh: read once from a
-//! file, or fetched from a URL (`GATEWAY_OIDC_JWKS_URL`, or the `jwks_uri`
-//! of the issuer's discovery document), kept in memory, fetched again every
-//! refresh period and — at most once per minimum interval — soon after a
-//! token names a key id the set lacks (the issuer rotated its keys).
+//! The issuer's signing keys and how they stay fresh: read from a file
+//! (`GATEWAY_OIDC_JWKS_PATH`, e.g. a mounted Secret) or fetched from a URL
+//! (`GATEWAY_OIDC_JWKS_URL`, or the `jwks_uri` of the issuer's discovery
+//! document), kept in memory, read or fetched again every refresh period and
+//! — at most once per minimum interval — soon after a token names a key id
+//! the set lacks (the issuer rotated its keys). A file that cannot be read
+//! or parsed later keeps the last good set (a Secret being replaced).
 //!
 //! Validation never waits on the network: a token signed by a key not yet
 //! fetched is refused as `token signing key is unknown`, and the refresh it
 //! triggers admits the same token moments later.
 
 use std::{
-    path::PathBuf,
+    path::{Path, PathBuf},
     sync::{Arc, RwLock, Weak},
     time::Duration,
 };
@@ -19,12 +21,15 @@ use mesh_core::CancellationToken;
 use serde::Deserialize;
 use tokio::{sync::Notify, time::Instant};
 
-use super::fetch::{FetchError, get_json};
+use super::{
+    JwksError,
+    fetch::{FetchError, get_json},
+};
 
 /// Where the keys come from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum JwksSource {
-    /// A JWKS file, read once at start.
+    /// A JWKS file, read at start and again as a URL would be fetched.
     File(PathBuf),
     /// A JWKS URL.
     Url(String),
@@ -60,6 +65,24 @@ pub enum KeysError {
     Fetch(#[from] FetchError),
     #[error("the discovery document names issuer {found}, not {expected}")]
     IssuerMismatch { expected: String, found: String },
+    #[error(transparent)]
+    File(#[from] JwksError),
+}
+
+/// Reads a JSON Web Key Set from `path`.
+pub fn read_file(path: &Path) -> Result<JwkSet, JwksError> {
+    parse_file(path, std::fs::read_to_string(path))
+}
+
+fn parse_file(path: &Path, text: std::io::Result<String>) -> Result<JwkSet, JwksError> {
+    let text = text.map_err(|source| JwksError::Read {
+        path: path.display().to_string(),
+        source,
+    })?;
+    serde_json::from_str(&text).map_err(|source| JwksError::Parse {
+        path: path.display().to_string(),
+        source,
+    })
 }
 
 #[derive(Deserialize)]
@@ -123,7 +146,7 @@ impl KeySet {
             current: RwLock::new(Arc::new(JwkSet { keys: Vec::new() })),
             wake: Some(Notify::new()),
         });
-        let source = Source { issuer, url };
+        let source = Source::Remote { issuer, url };
         let fetched = match source.fetch(refresh.timeout).await {
             Ok(set) => {
                 tracing::info!(keys = set.keys.len(), "fetched the issuer's jwks");
@@ -144,26 +167,58 @@ impl KeySet {
         ));
         keys
     }
+
+    /// Reads the key set in `path` now (a file that cannot be read or
+    /// parsed stops the start) and again on the refresh schedule until
+    /// `shutdown`.
+    pub fn file(
+        path: PathBuf,
+        refresh: Refresh,
+        shutdown: CancellationToken,
+    ) -> Result<Arc<Self>, JwksError> {
+        let keys = Arc::new(Self {
+            current: RwLock::new(Arc::new(read_file(&path)?)),
+            wake: Some(Notify::new()),
+        });
+        tokio::spawn(refresher(
+            Arc::downgrade(&keys),
+            Source::File(path),
+            refresh,
+            true,
+            shutdown,
+        ));
+        Ok(keys)
+    }
 }
 
-struct Source {
-    issuer: String,
-    url: Option<String>,
+enum Source {
+    /// A URL, or the issuer's discovery document's when `None`.
+    Remote {
+        issuer: String,
+        url: Option<String>,
+    },
+    File(PathBuf),
 }
 
 impl Source {
     async fn fetch(&self, timeout: Duration) -> Result<JwkSet, KeysError> {
-        let url = match &self.url {
+        let (issuer, url) = match self {
+            Source::File(path) => {
+                return Ok(parse_file(path, tokio::fs::read_to_string(path).await)?);
+            }
+            Source::Remote { issuer, url } => (issuer, url),
+        };
+        let url = match url {
             Some(url) => url.clone(),
             None => {
                 let discovery_url = format!(
                     "{}/.well-known/openid-configuration",
-                    self.issuer.trim_end_matches('/')
+                    issuer.trim_end_matches('/')
                 );
                 let discovery: Discovery = get_json(&discovery_url, timeout).await?;
-                if discovery.issuer != self.issuer {
+                if &discovery.issuer != issuer {
                     return Err(KeysError::IssuerMismatch {
-                        expected: self.issuer.clone(),
+                        expected: issuer.clone(),
                         found: discovery.issuer,
                     });
                 }

@@ -5,7 +5,6 @@
 
 use std::{
     collections::HashSet,
-    path::Path,
     sync::Arc,
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
@@ -195,24 +194,6 @@ impl JwtValidator {
         })
     }
 
-    /// Reads the key set from a JWKS file.
-    pub fn from_jwks_file(
-        issuer: String,
-        audience: String,
-        path: &Path,
-        algorithms: Vec<Algorithm>,
-    ) -> Result<Self, JwksError> {
-        let text = std::fs::read_to_string(path).map_err(|source| JwksError::Read {
-            path: path.display().to_string(),
-            source,
-        })?;
-        let keys = serde_json::from_str(&text).map_err(|source| JwksError::Parse {
-            path: path.display().to_string(),
-            source,
-        })?;
-        Self::new(issuer, audience, keys, algorithms)
-    }
-
     /// Returns the validator `settings` describe; a remote key set is
     /// fetched now and kept fresh until `shutdown`.
     pub async fn from_settings(
@@ -223,7 +204,8 @@ impl JwtValidator {
         let algorithms = settings.algorithms.clone();
         let url = match &settings.jwks {
             JwksSource::File(path) => {
-                return Self::from_jwks_file(issuer, audience, path, algorithms);
+                let keys = KeySet::file(path.clone(), settings.jwks_refresh, shutdown)?;
+                return Self::with_keys(issuer, audience, keys, algorithms);
             }
             JwksSource::Url(url) => Some(url.clone()),
             JwksSource::Discovery => None,

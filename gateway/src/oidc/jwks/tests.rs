@@ -279,3 +279,36 @@ async fn a_token_from_a_rotated_in_key_passes_once_the_set_is_refetched() -> any
     shutdown.cancel();
     Ok(())
 }
+
+#[tokio::test]
+async fn a_jwks_file_is_read_again_and_a_broken_one_keeps_the_last_good_set() -> anyhow::Result<()>
+{
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("jwks.json");
+    std::fs::write(&path, jwks("first"))?;
+    let shutdown = CancellationToken::new();
+    let keys = KeySet::file(path.clone(), QUICK, shutdown.clone())?;
+    assert_eq!(kid(&keys).as_deref(), Some("first"));
+
+    // The issuer rotated; the Secret is replaced; a token names the new key.
+    std::fs::write(&path, jwks("second"))?;
+    keys.unknown_key();
+    assert!(
+        until(Duration::from_secs(5), || kid(&keys).as_deref()
+            == Some("second"))
+        .await
+    );
+
+    // Half a file (a write in progress) is not a key set: the last good one stays.
+    std::fs::write(&path, "{\"keys\": [")?;
+    keys.unknown_key();
+    tokio::time::sleep(QUICK.min_interval * 3).await;
+    assert_eq!(kid(&keys).as_deref(), Some("second"));
+
+    // A file missing at start stops the start, with its path.
+    let missing = KeySet::file(dir.path().join("none.json"), QUICK, shutdown.clone());
+    let error = missing.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(error.contains("none.json"), "{error}");
+    shutdown.cancel();
+    Ok(())
+}
