@@ -43,7 +43,6 @@ mod transport;
 use std::{convert::Infallible, sync::Arc, time::Duration};
 
 use http::{Request, Response};
-use tokio_stream::wrappers::TcpListenerStream;
 use tokio_util::sync::CancellationToken;
 use tonic::{body::Body, service::Routes};
 use tower::{ServiceBuilder, ServiceExt, util::BoxCloneSyncService};
@@ -52,6 +51,7 @@ pub use deadline::{Deadline, DeadlineLayer, grpc_timeout};
 pub use lifecycle::{NotServing, cancel_on_signal, wait_until_serving};
 pub use limits::{AdmissionLayer, Limits};
 pub use listeners::Listeners;
+use listeners::unbuffered;
 pub use probe::{probe_server, reflection};
 pub use spec::{Access, ServiceSpec};
 pub use transport::Transport;
@@ -263,27 +263,19 @@ impl Server {
                 }
                 Transport::Sidecar(_) => {
                     builder
-                        .serve_with_incoming_shutdown(
-                            service,
-                            TcpListenerStream::new(listeners.grpc),
-                            stop,
-                        )
+                        .serve_with_incoming_shutdown(service, unbuffered(listeners.grpc), stop)
                         .await
                 }
                 Transport::Public => {
                     builder
                         .accept_http1(true)
-                        .serve_with_incoming_shutdown(
-                            service,
-                            TcpListenerStream::new(listeners.grpc),
-                            stop,
-                        )
+                        .serve_with_incoming_shutdown(service, unbuffered(listeners.grpc), stop)
                         .await
                 }
             }
         };
         let probes = probe_server(health)?.serve_with_incoming_shutdown(
-            TcpListenerStream::new(listeners.health),
+            unbuffered(listeners.health),
             shutdown.clone().cancelled_owned(),
         );
         let admin = admin::serve(

@@ -110,7 +110,8 @@ async fn main() -> anyhow::Result<()> {
         let mut client = steps::Client::new(step, &shared).await?;
         match client.call().await {
             Ok(()) => {
-                measure::run(&mesh, &shared, step, 32, u64::MAX, warmup).await?;
+                let crowd = if step.in_crowds() { 32 } else { 1 };
+                measure::run(&mesh, &shared, step, crowd, u64::MAX, warmup).await?;
                 active.push(step);
             }
             Err(error) => match error.downcast_ref::<NotServed>() {
@@ -130,9 +131,9 @@ async fn main() -> anyhow::Result<()> {
         for &step in &active {
             let sample = measure::run(&mesh, &shared, step, 1, c1_calls, c1_time).await?;
             c1.entry(step.label()).or_default().add(sample);
-            let sample = measure::run(&mesh, &shared, step, 32, c32_calls, c32_time).await?;
-            c32.entry(step.label()).or_default().add(sample);
-            if step.at_c128() {
+            if step.in_crowds() {
+                let sample = measure::run(&mesh, &shared, step, 32, c32_calls, c32_time).await?;
+                c32.entry(step.label()).or_default().add(sample);
                 let sample = measure::run(&mesh, &shared, step, 128, c32_calls, c32_time).await?;
                 c128.entry(step.label()).or_default().add(sample);
             }
@@ -189,28 +190,33 @@ fn print_table(
             println!("{label:<38} {reason}");
             continue;
         }
-        let (Some(one), Some(many)) = (c1.get(label), c32.get(label)) else {
+        let Some(one) = c1.get(label) else {
             continue;
         };
-        let (most_rate, most_p99) = c128.get(label).map_or_else(
-            || ("-".to_owned(), "-".to_owned()),
-            |most| {
-                (
-                    format!("{:.0}", most.per_second()),
-                    format!("{:.2}", ms(most.quantile(0.99))),
-                )
-            },
-        );
+        // A step measured alone reads its CPU per call from its one caller.
+        let many = c32.get(label);
+        let cpu = many.unwrap_or(one);
+        let crowd = |sample: Option<&Sample>| {
+            sample.map_or_else(
+                || ("-".to_owned(), "-".to_owned(), "-".to_owned()),
+                |sample| {
+                    (
+                        sample.calls.to_string(),
+                        format!("{:.0}", sample.per_second()),
+                        format!("{:.2}", ms(sample.quantile(0.99))),
+                    )
+                },
+            )
+        };
+        let (many_calls, many_rate, many_p99) = crowd(many);
+        let (_, most_rate, most_p99) = crowd(c128.get(label));
         println!(
-            "{label:<40} {:>6} {:>8.3} {:>8.3} {:>7} {:>9.0} {:>8.2} {:>11.0} {:>11.0} {most_rate:>9} {most_p99:>8}",
+            "{label:<40} {:>6} {:>8.3} {:>8.3} {many_calls:>7} {many_rate:>9} {many_p99:>8} {:>11.0} {:>11.0} {most_rate:>9} {most_p99:>8}",
             one.calls,
             ms(one.quantile(0.5)),
             ms(one.quantile(0.99)),
-            many.calls,
-            many.per_second(),
-            ms(many.quantile(0.99)),
-            many.server_cpu_us_per_call(),
-            many.client_cpu_us_per_call(),
+            cpu.server_cpu_us_per_call(),
+            cpu.client_cpu_us_per_call(),
         );
     }
 

@@ -55,9 +55,11 @@ impl Step {
         Step::GatewayDashboardCold,
     ];
 
-    /// Whether the step is measured at 128 callers too. A cold dashboard
-    /// fits models on every call: 128 of them at once say nothing more.
-    pub(crate) fn at_c128(self) -> bool {
+    /// Whether the step is measured with 32 and 128 callers too. A cold
+    /// dashboard fits models on every call: many at once fill the
+    /// forecaster's fit queue, which sheds them (`RESOURCE_EXHAUSTED`), as
+    /// it should.
+    pub(crate) fn in_crowds(self) -> bool {
         self != Step::GatewayDashboardCold
     }
 

@@ -13,3 +13,20 @@ pub struct Listeners {
     /// Plaintext HTTP for operators' tools (readiness; metrics later), when enabled.
     pub admin: Option<TcpListener>,
 }
+
+/// Accepts plaintext connections with Nagle's algorithm off, as the mTLS
+/// acceptor does: a gRPC answer is several small writes (headers, message,
+/// trailers), and with Nagle on each one after the first waits for the
+/// client's delayed ACK, 40 ms on Linux. (tonic's own `tcp_nodelay` applies
+/// only to listeners it binds itself.)
+pub(crate) fn unbuffered(
+    listener: TcpListener,
+) -> impl futures::Stream<Item = std::io::Result<tokio::net::TcpStream>> {
+    use futures::StreamExt;
+    tokio_stream::wrappers::TcpListenerStream::new(listener).map(|accepted| {
+        accepted.inspect(|tcp| {
+            // Only a socket already closed refuses: its first read says so.
+            let _ = tcp.set_nodelay(true);
+        })
+    })
+}
