@@ -65,7 +65,8 @@ impl Banner<'_> {
              warehouse (mTLS)           localhost:{wh}\n\
              forecaster (mTLS)          localhost:{fc}\n\
              store (mTLS)               localhost:{st}\n\
-             health probes (plaintext)  gateway {gh}, warehouse {whh}, forecaster {fch}, store {sth}\n\n\
+             health probes (plaintext)  gateway {gh}, warehouse {whh}, forecaster {fch}, store {sth}\n\
+             admin, HTTP: /ready, /metrics  {admin}\n\n\
              dev bearer token (12 h, every scope; `mesh token --scope audit:read` mints narrower ones):\n{token}\n\n\
              export TOKEN={token}\n\
              grpcurl -plaintext -H \"authorization: Bearer $TOKEN\" -d '{{\"window_days\": 30}}' {gw} forecastmesh.gateway.v1.GatewayService/GetKpis\n\
@@ -84,6 +85,12 @@ impl Banner<'_> {
             whh = a.warehouse_health,
             fch = a.forecaster_health,
             sth = a.store_health,
+            admin = a
+                .admin
+                .iter()
+                .map(|(service, address)| format!("{service} http://{address}"))
+                .collect::<Vec<_>>()
+                .join(", "),
         )
     }
 }

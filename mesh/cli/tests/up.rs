@@ -79,6 +79,27 @@ fn mesh_up_prints_commands_that_work_when_pasted() -> Result<(), Box<dyn std::er
     ] {
         assert!(probes.contains(service), "{probes}");
     }
+    // Every admin port answers its readiness, as a kubelet or an operator's
+    // curl would ask for it.
+    let admin = printed
+        .iter()
+        .find(|l| l.starts_with("admin, HTTP: /ready, /metrics"))
+        .ok_or("no admin ports printed")?;
+    let urls: Vec<&str> = admin
+        .split_whitespace()
+        .filter_map(|word| word.trim_end_matches(',').strip_prefix("http://"))
+        .collect();
+    assert_eq!(urls.len(), 4, "{admin}");
+    for address in urls {
+        let mut stream = std::net::TcpStream::connect(address)?;
+        std::io::Write::write_all(
+            &mut stream,
+            b"GET /ready HTTP/1.1\r\nHost: mesh\r\nConnection: close\r\n\r\n",
+        )?;
+        let mut answer = String::new();
+        std::io::Read::read_to_string(&mut stream, &mut answer)?;
+        assert!(answer.starts_with("HTTP/1.1 200"), "{address}: {answer}");
+    }
     let commands: Vec<&String> = printed
         .iter()
         .filter(|l| l.starts_with("grpcurl ") || l.starts_with("buf curl "))
