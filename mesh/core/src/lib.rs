@@ -13,7 +13,7 @@
 //! - [`metrics`]: the service's instruments and the `/metrics` endpoint.
 //! - [`health`]: readiness checks of what a service depends on.
 //! - [`server`]: the one server assembly: spec, transport, listeners, shared layers, health.
-//! - [`client`]: channels to other services with mTLS, narrowing and trace context.
+//! - [`client`]: channels to other services with mTLS, narrowing and trace context, balanced over their replicas.
 //! - [`config`]: the settings every service shares, from the environment.
 //! - [`binary`]: what every service binary does, so each `main.rs` is a few lines.
 

@@ -23,11 +23,27 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 #[derive(Clone, Debug)]
 pub struct MtlsConnector {
     tls: Arc<MeshTls>,
+    server_name: Option<String>,
 }
 
 impl MtlsConnector {
+    /// Returns a connector that checks the server's certificate against the
+    /// host of the URI it dials.
     pub fn new(tls: Arc<MeshTls>) -> Self {
-        Self { tls }
+        Self {
+            tls,
+            server_name: None,
+        }
+    }
+
+    /// Returns a connector that checks the server's certificate against
+    /// `name` whatever the URI's host: one replica's address is dialed, the
+    /// service's name is verified.
+    pub fn with_server_name(self, name: impl Into<String>) -> Self {
+        Self {
+            server_name: Some(name.into()),
+            ..self
+        }
     }
 }
 
@@ -42,6 +58,7 @@ impl tower::Service<Uri> for MtlsConnector {
 
     fn call(&mut self, uri: Uri) -> Self::Future {
         let config = self.tls.client_config();
+        let server_name = self.server_name.clone();
         Box::pin(async move {
             let host = uri
                 .host()
@@ -51,7 +68,7 @@ impl tower::Service<Uri> for MtlsConnector {
             let port = uri.port_u16().unwrap_or(443);
             let tcp = TcpStream::connect((host.as_str(), port)).await?;
             tcp.set_nodelay(true)?;
-            let name = ServerName::try_from(host)?;
+            let name = ServerName::try_from(server_name.unwrap_or(host))?;
             let stream = TlsConnector::from(config).connect(name, tcp).await?;
             Ok(TokioIo::new(stream))
         })
