@@ -103,7 +103,7 @@ impl Shared {
 
 /// Opens (or creates) the spool in `settings.dir`; returns the writer and
 /// the reader.
-pub(crate) fn open(settings: &SpoolSettings) -> Result<(SpoolWriter, SpoolReader), SpoolError> {
+pub fn open(settings: &SpoolSettings) -> Result<(SpoolWriter, SpoolReader), SpoolError> {
     let dir = &settings.dir;
     create_private_dir(dir)?;
     let lock_path = dir.join("LOCK");
@@ -291,7 +291,7 @@ struct Append {
 /// Appends entries; clone it freely. The writer thread ends once every
 /// clone is gone.
 #[derive(Clone, Debug)]
-pub(crate) struct SpoolWriter {
+pub struct SpoolWriter {
     appends: mpsc::Sender<Append>,
     shared: Arc<Shared>,
 }
@@ -309,7 +309,7 @@ impl SpoolWriter {
     }
 
     /// Appends `entry` and waits until it is on disk.
-    pub(crate) async fn append(&self, entry: &AuditEntry) -> Result<(), SpoolError> {
+    pub async fn append(&self, entry: &AuditEntry) -> Result<(), SpoolError> {
         let (durable, done) = oneshot::channel();
         let append = Append {
             frame: frame::encode(entry),
@@ -439,7 +439,7 @@ pub(crate) struct Batch {
 
 /// Reads what is durable, in order, for the drainer.
 #[derive(Debug)]
-pub(crate) struct SpoolReader {
+pub struct SpoolReader {
     shared: Arc<Shared>,
     cursor: Position,
 }
