@@ -330,6 +330,17 @@ class Render(unittest.TestCase):
             env = {e["name"]: e for e in c["env"]}
             self.assertEqual(env[f"{svc.upper()}_HEALTH_LISTEN"]["value"], f"0.0.0.0:{health}")
 
+    def test_internal_services_are_headless_in_native_mode_only(self) -> None:
+        # Callers resolve a headless Service to every ready pod and balance
+        # over them; in mesh mode the sidecars balance a ClusterIP.
+        internal = {"warehouse", "forecaster", "store"}
+        native = objects("native-cert-manager", "Service")
+        for svc in internal:
+            self.assertEqual(native[svc]["spec"].get("clusterIP"), "None", svc)
+        self.assertNotIn("clusterIP", native["gateway"]["spec"])
+        for svc, service in objects("mesh-linkerd", "Service").items():
+            self.assertNotIn("clusterIP", service["spec"], svc)
+
     def test_secrets_come_from_secrets(self) -> None:
         env = lambda d: {e["name"]: e for e in d["spec"]["template"]["spec"]["containers"][0]["env"]}  # noqa: E731
         deployments = objects("native-full", "Deployment")
