@@ -197,6 +197,24 @@ impl TestMesh {
         Ok(endpoint.connect_with_connector_lazy(MtlsConnector::new(tls)))
     }
 
+    /// Starts a second warehouse on this mesh's dataset and certificates,
+    /// and waits until it serves.
+    pub async fn warehouse_replica(&self) -> anyhow::Result<mesh::local::WarehouseReplica> {
+        let options = Options {
+            ports: Ports { gateway: 0 },
+            tls_reload: Duration::from_secs(1),
+            data_dir: self.dir.path().join("data"),
+            cors_origins: Vec::new(),
+            store: None,
+            warehouse_sidecar: None,
+            metrics_token: None,
+            rate_limits: Default::default(),
+        };
+        let replica = mesh::local::WarehouseReplica::start(&self.state, &options).await?;
+        mesh_core::server::wait_until_serving(replica.health, STARTUP).await?;
+        Ok(replica)
+    }
+
     /// Mints a capability with the mesh's root key, as the gateway would.
     pub fn mint(&self, rights: &[Right], now: SystemTime) -> anyhow::Result<Capability> {
         let root = RootKey::from_hex(

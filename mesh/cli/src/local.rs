@@ -130,6 +130,67 @@ async fn listeners(port: u16) -> anyhow::Result<(Listeners, SocketAddr, SocketAd
     ))
 }
 
+/// The mesh settings of `workload` in a local mesh: native mTLS with the
+/// dev certificates, the dev root key's public half, metrics on.
+fn mesh_settings(state: &DevState, workload: &str, options: &Options) -> MeshSettings {
+    let files = state.tls_files(workload);
+    MeshSettings {
+        trust_domain: TRUST_DOMAIN.into(),
+        namespace: NAMESPACE.into(),
+        transport: TransportMode::Native,
+        sidecar_provider: None,
+        sidecar_proxy_addresses: None,
+        tls_ca: Some(files.ca),
+        tls_cert: Some(files.cert),
+        tls_key: Some(files.key),
+        tls_reload_secs: options.tls_reload.as_secs().max(1),
+        // Tests reload and check health at the same quick pace.
+        health_check_secs: options.tls_reload.as_secs().max(1),
+        capability_public_keys: state.root_key.public_key_set().to_config_string(),
+        metrics_enabled: true,
+        metrics_token: options.metrics_token.clone().map(Into::into),
+    }
+}
+
+/// A second warehouse beside a local mesh's, on the same dataset: for
+/// showing callers spread their calls over replicas.
+#[derive(Debug)]
+pub struct WarehouseReplica {
+    pub address: SocketAddr,
+    pub health: SocketAddr,
+    pub admin: SocketAddr,
+    shutdown: CancellationToken,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl WarehouseReplica {
+    /// Starts a warehouse on free ports reading `options.data_dir`'s dataset.
+    pub async fn start(state: &DevState, options: &Options) -> anyhow::Result<Self> {
+        let (listeners, address, health, admin) = listeners(0).await?;
+        let config = warehouse::Config {
+            mesh: mesh_settings(state, "warehouse", options),
+            backend: warehouse::Backend::Embedded {
+                path: options.data_dir.join("warehouse.sqlite"),
+            },
+        };
+        let shutdown = CancellationToken::new();
+        let task = tokio::spawn(warehouse::run(config, listeners, shutdown.clone()));
+        Ok(Self {
+            address,
+            health,
+            admin,
+            shutdown,
+            task,
+        })
+    }
+
+    /// Stops it and waits until it has.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        self.shutdown.cancel();
+        self.task.await?
+    }
+}
+
 impl LocalMesh {
     /// Starts all four services from `state`. Returns once every listener is
     /// bound; callers wait on health before calling.
@@ -167,26 +228,7 @@ impl LocalMesh {
             ],
         };
 
-        let public_keys = state.root_key.public_key_set().to_config_string();
-        let mesh = |workload: &str| {
-            let files = state.tls_files(workload);
-            MeshSettings {
-                trust_domain: TRUST_DOMAIN.into(),
-                namespace: NAMESPACE.into(),
-                transport: TransportMode::Native,
-                sidecar_provider: None,
-                sidecar_proxy_addresses: None,
-                tls_ca: Some(files.ca),
-                tls_cert: Some(files.cert),
-                tls_key: Some(files.key),
-                tls_reload_secs: options.tls_reload.as_secs().max(1),
-                // Tests reload and check health at the same quick pace.
-                health_check_secs: options.tls_reload.as_secs().max(1),
-                capability_public_keys: public_keys.clone(),
-                metrics_enabled: true,
-                metrics_token: options.metrics_token.clone().map(Into::into),
-            }
-        };
+        let mesh = |workload: &str| mesh_settings(state, workload, &options);
         let shutdown = CancellationToken::new();
         let mut tasks = JoinSet::new();
 

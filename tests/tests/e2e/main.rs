@@ -2,6 +2,7 @@
 //! called by real clients. One binary, one module per concern.
 
 mod audit_faults;
+mod balanced;
 mod biscuit_samples;
 mod bounded;
 mod browser;
