@@ -197,6 +197,32 @@ impl TestMesh {
         Ok(endpoint.connect_with_connector_lazy(MtlsConnector::new(tls)))
     }
 
+    /// Returns the admin port (`/ready`, `/metrics`) of `service`.
+    pub fn admin_of(&self, service: &str) -> anyhow::Result<std::net::SocketAddr> {
+        self.addresses
+            .admin
+            .iter()
+            .find(|(name, _)| *name == service)
+            .map(|(_, address)| *address)
+            .with_context(|| format!("the {service}'s admin port"))
+    }
+
+    /// Returns TLS material naming `workload` (and `localhost`) that trusts
+    /// the mesh CA but was signed by another CA, as an impostor would hold;
+    /// the files live as long as the returned directory.
+    pub fn foreign_tls(&self, workload: &str) -> anyhow::Result<(Arc<MeshTls>, tempfile::TempDir)> {
+        let dir = tempfile::tempdir()?;
+        let files = mesh_core::tls::TlsFiles {
+            ca: self.state.tls_files(workload).ca,
+            cert: dir.path().join("foreign.pem"),
+            key: dir.path().join("foreign.key.pem"),
+        };
+        mesh_core::certs::DevCa::generate("another CA")?
+            .issue(&self.id(workload), &["localhost"])?
+            .write(&files)?;
+        Ok((MeshTls::load(files)?, dir))
+    }
+
     /// Starts a second warehouse on this mesh's dataset and certificates,
     /// and waits until it serves.
     pub async fn warehouse_replica(&self) -> anyhow::Result<mesh::local::WarehouseReplica> {
@@ -227,6 +253,23 @@ impl TestMesh {
             now,
         )?)
     }
+}
+
+/// Returns the sum of the samples on the `/metrics` page at `admin` (read
+/// with `token`, if the page asks for one) whose line `counts`.
+pub async fn metric_sum(
+    admin: std::net::SocketAddr,
+    token: Option<&str>,
+    counts: impl Fn(&str) -> bool,
+) -> anyhow::Result<f64> {
+    let page = http1::get(admin, "/metrics", token).await?;
+    anyhow::ensure!(page.status == 200, "{}", page.body);
+    Ok(page
+        .body
+        .lines()
+        .filter(|line| !line.starts_with('#') && counts(line))
+        .filter_map(|line| line.rsplit_once(' ')?.1.parse::<f64>().ok())
+        .sum())
 }
 
 /// Adds `authorization: Bearer <token>` to a request.

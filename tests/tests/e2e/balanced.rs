@@ -14,7 +14,7 @@ use mesh_core::{
     capability::Right,
     client::{Resolver, channel_resolved_by, with_capability},
 };
-use mesh_tests::{TestMesh, http1};
+use mesh_tests::{TestMesh, metric_sum};
 use proto::warehouse::{GetKpisRequest, warehouse_service_client::WarehouseServiceClient};
 
 const WAREHOUSE_READ: Right = Right {
@@ -24,18 +24,13 @@ const WAREHOUSE_READ: Right = Right {
 
 /// How many `GetKpis` calls the warehouse with admin port `admin` answered.
 async fn answered(admin: SocketAddr) -> anyhow::Result<u64> {
-    let metrics = http1::send(admin, "GET", "/metrics", &[], b"").await?;
-    anyhow::ensure!(metrics.status == 200, "{metrics:?}");
-    Ok(metrics
-        .body
-        .lines()
-        .filter(|line| {
-            line.starts_with("forecast_mesh_rpc_requests_total{")
-                && line.contains("WarehouseService/GetKpis")
-                && line.contains("code=\"OK\"")
-        })
-        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum::<f64>() as u64)
+    let sum = metric_sum(admin, None, |line| {
+        line.starts_with("forecast_mesh_rpc_requests_total{")
+            && line.contains("WarehouseService/GetKpis")
+            && line.contains("code=\"OK\"")
+    })
+    .await?;
+    Ok(sum as u64)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -43,7 +38,7 @@ async fn calls_spread_over_two_warehouse_replicas_and_follow_the_name() -> anyho
     let mesh = TestMesh::start().await?;
     let replica = mesh.warehouse_replica().await?;
     let (first, second) = (mesh.addresses.warehouse, replica.address);
-    let first_admin = mesh.addresses.admin[0].1;
+    let first_admin = mesh.admin_of("warehouse")?;
 
     // The name resolves to both replicas, until the test says otherwise.
     let resolved = Arc::new(Mutex::new(vec![first, second]));

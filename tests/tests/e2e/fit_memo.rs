@@ -5,28 +5,17 @@
 use std::time::Instant;
 
 use anyhow::Context;
-use mesh_tests::{TestMesh, http1, with_bearer};
+use mesh_tests::{TestMesh, metric_sum, with_bearer};
 use proto::gateway::{GetDashboardRequest, ListForecastRunsRequest};
 
 const TOKEN: &str = "scrape-token-for-the-fit-memo";
 
 /// Returns the sum of the samples of `name` on the forecaster's `/metrics`.
 async fn forecaster_sum(mesh: &TestMesh, name: &str) -> anyhow::Result<f64> {
-    let admin = mesh
-        .addresses
-        .admin
-        .iter()
-        .find(|(service, _)| *service == "forecaster")
-        .map(|(_, address)| *address)
-        .context("the forecaster's admin port")?;
-    let page = http1::get(admin, "/metrics", Some(TOKEN)).await?;
-    anyhow::ensure!(page.status == 200, "{}", page.body);
-    Ok(page
-        .body
-        .lines()
-        .filter(|line| line.starts_with(name))
-        .filter_map(|line| line.rsplit_once(' ')?.1.parse::<f64>().ok())
-        .sum())
+    metric_sum(mesh.admin_of("forecaster")?, Some(TOKEN), |line| {
+        line.starts_with(name)
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -146,13 +146,7 @@ fn percent_encode(text: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn prometheus_scrapes_red_per_method() -> anyhow::Result<()> {
     let mesh = TestMesh::start_with_metrics_token(TOKEN).await?;
-    let gateway_admin = mesh
-        .addresses
-        .admin
-        .iter()
-        .find(|(name, _)| *name == "gateway")
-        .map(|(_, address)| *address)
-        .context("the gateway's admin port")?;
+    let gateway_admin = mesh.admin_of("gateway")?;
 
     // The token guards every service's page; with it, OpenMetrics text.
     let refused = http1::get(gateway_admin, "/metrics", None).await?;

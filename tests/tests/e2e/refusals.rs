@@ -10,8 +10,7 @@ use gateway::oidc::dev_issuer::{DevClaims, DevIssuer};
 use hyper_util::rt::TokioIo;
 use mesh_core::{
     capability::{Capability, Hop, Right, narrow},
-    certs::DevCa,
-    tls::{MeshTls, TlsFiles},
+    tls::MeshTls,
 };
 use mesh_tests::{TestMesh, assert_refused_at_handshake, with_bearer};
 use proto::methods::warehouse_service;
@@ -229,17 +228,8 @@ async fn handshakes_without_a_mesh_certificate_are_refused() -> anyhow::Result<(
     assert_refused_at_handshake(&refused);
 
     // A certificate naming the gateway, but signed by another CA.
-    let other_ca = DevCa::generate("another CA")?;
-    let dir = tempfile::tempdir()?;
-    let files = TlsFiles {
-        ca: mesh.state.tls_files("gateway").ca,
-        cert: dir.path().join("gateway.pem"),
-        key: dir.path().join("gateway.key.pem"),
-    };
-    other_ca
-        .issue(&mesh.id("gateway"), &["gateway"])?
-        .write(&files)?;
-    let mut impostor = warehouse_as(&mesh, MeshTls::load(files)?)?;
+    let (foreign, _files) = mesh.foreign_tls("gateway")?;
+    let mut impostor = warehouse_as(&mesh, foreign)?;
     let refused = impostor
         .get_kpis(with_bearer(&token, GetKpisRequest::default())?)
         .await

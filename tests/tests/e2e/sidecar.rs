@@ -124,21 +124,11 @@ async fn behind_haproxy_the_caller_is_the_proxys_header_and_only_from_the_proxy(
     assert_eq!(refused.code(), Code::Unauthenticated, "{refused:?}");
 
     // A certificate the mesh CA did not issue never gets past the proxy.
-    let ca = mesh_core::certs::DevCa::generate("forecast-mesh.local")?;
-    let stranger = ca.issue(&mesh.id("operator"), &[])?;
-    let dir = tempfile::tempdir()?;
-    let files = mesh_core::tls::TlsFiles {
-        ca: mesh.state.tls_files("operator").ca,
-        cert: dir.path().join("stranger.pem"),
-        key: dir.path().join("stranger.key.pem"),
-    };
-    stranger.write(&files)?;
-    let refused = WarehouseServiceClient::new(
-        mesh.mtls_channel(proxy.address, mesh_core::tls::MeshTls::load(files)?)?,
-    )
-    .get_kpis(kpis_call(&mesh, &capability, "operator", None)?)
-    .await
-    .expect_err("a certificate from another CA");
+    let (foreign, _files) = mesh.foreign_tls("operator")?;
+    let refused = WarehouseServiceClient::new(mesh.mtls_channel(proxy.address, foreign)?)
+        .get_kpis(kpis_call(&mesh, &capability, "operator", None)?)
+        .await
+        .expect_err("a certificate from another CA");
     assert_refused_at_handshake(&refused);
 
     mesh.stop().await;
