@@ -7,6 +7,7 @@
 //! - [`tools`]: the real third-party clients (grpcurl, buf, schemathesis) the tests run.
 //! - [`audit_trail`]: calls with a trace id each, and the audit read back by it.
 //! - [`http1`]: a minimal HTTP/1.1 client, for REST and raw gRPC-web.
+//! - [`otlp_receiver`]: an OTLP collector of the test's own, keeping spans and metrics.
 //! - [`postgres_server`]: a PostgreSQL server of the test's own, to stop and start.
 //! - [`sidecar_proxy`]: HAProxy as a service's Istio-style sidecar, for mesh mode.
 
@@ -14,6 +15,7 @@
 
 pub mod audit_trail;
 pub mod http1;
+pub mod otlp_receiver;
 pub mod postgres_server;
 pub mod sidecar_proxy;
 pub mod tools;
@@ -32,6 +34,7 @@ use mesh::{
 use mesh_core::{
     capability::{Capability, CapabilityMinter, Right, RootKey},
     identity::SpiffeId,
+    metrics::OtlpSettings,
     sidecar::SidecarProvider,
     tls::{MeshTls, MtlsConnector},
 };
@@ -62,19 +65,24 @@ impl TestMesh {
 
     /// Starts the mesh with the store on `store` (`None`: the embedded one).
     pub async fn start_with_store(store: Option<store::Backend>) -> anyhow::Result<Self> {
-        Self::start_inner(store, 0, Edge::dev, None, false).await
+        Self::start_inner(store, 0, Edge::dev, None, false, None).await
     }
 
     /// Starts the mesh with the warehouse in mesh mode behind HAProxy
     /// ([`SidecarProxy`]), believing Istio's header only from the proxy's
     /// source address; the gateway and the forecaster dial the proxy.
     pub async fn start_with_warehouse_sidecar() -> anyhow::Result<Self> {
-        Self::start_inner(None, 0, Edge::dev, None, true).await
+        Self::start_inner(None, 0, Edge::dev, None, true, None).await
     }
 
     /// Starts the mesh with every service's `/metrics` asking for `token`.
     pub async fn start_with_metrics_token(token: &str) -> anyhow::Result<Self> {
-        Self::start_inner(None, 0, Edge::dev, Some(token.to_owned()), false).await
+        Self::start_inner(None, 0, Edge::dev, Some(token.to_owned()), false, None).await
+    }
+
+    /// Starts the mesh with every service pushing its metrics as `otlp` says.
+    pub async fn start_with_otlp_metrics(otlp: OtlpSettings) -> anyhow::Result<Self> {
+        Self::start_inner(None, 0, Edge::dev, None, false, Some(otlp)).await
     }
 
     /// Starts the mesh with the gateway on `port` (0: any free one),
@@ -83,7 +91,7 @@ impl TestMesh {
         port: u16,
         edge: impl FnOnce(&DevState) -> Edge,
     ) -> anyhow::Result<Self> {
-        Self::start_inner(None, port, edge, None, false).await
+        Self::start_inner(None, port, edge, None, false, None).await
     }
 
     async fn start_inner(
@@ -92,6 +100,7 @@ impl TestMesh {
         edge: impl FnOnce(&DevState) -> Edge,
         metrics_token: Option<String>,
         warehouse_sidecar: bool,
+        otlp_metrics: Option<OtlpSettings>,
     ) -> anyhow::Result<Self> {
         init_test_logs();
         let dir = tempfile::tempdir()?;
@@ -105,6 +114,7 @@ impl TestMesh {
             warehouse_sidecar: None,
             metrics_token,
             rate_limits: Default::default(),
+            otlp_metrics,
         };
         let proxy_address = if warehouse_sidecar {
             // A free port for the proxy, which can only start once the
@@ -235,6 +245,7 @@ impl TestMesh {
             warehouse_sidecar: None,
             metrics_token: None,
             rate_limits: Default::default(),
+            otlp_metrics: None,
         };
         let replica = mesh::local::WarehouseReplica::start(&self.state, &options).await?;
         mesh_core::server::wait_until_serving(replica.health, STARTUP).await?;

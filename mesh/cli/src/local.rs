@@ -10,6 +10,7 @@ use gateway::oidc::dev_issuer::{DEV_AUDIENCE, DEV_ISSUER};
 use mesh_core::{
     CancellationToken,
     config::{MeshSettings, TransportMode},
+    metrics::OtlpSettings,
     server::Listeners,
     sidecar::SidecarProvider,
 };
@@ -57,6 +58,8 @@ pub struct Options {
     pub metrics_token: Option<String>,
     /// The gateway's rates per principal.
     pub rate_limits: gateway::edge::rate_limit::RateLimitSettings,
+    /// The collector every service pushes its metrics to; `None`: none.
+    pub otlp_metrics: Option<OtlpSettings>,
 }
 
 /// The warehouse serving plaintext h2 behind a sidecar proxy that terminates
@@ -131,7 +134,8 @@ async fn listeners(port: u16) -> anyhow::Result<(Listeners, SocketAddr, SocketAd
 }
 
 /// The mesh settings of `workload` in a local mesh: native mTLS with the
-/// dev certificates, the dev root key's public half, metrics on.
+/// dev certificates, the dev root key's public half, metrics on (and
+/// pushed where `options` say).
 fn mesh_settings(state: &DevState, workload: &str, options: &Options) -> MeshSettings {
     let files = state.tls_files(workload);
     MeshSettings {
@@ -149,6 +153,7 @@ fn mesh_settings(state: &DevState, workload: &str, options: &Options) -> MeshSet
         capability_public_keys: state.root_key.public_key_set().to_config_string(),
         metrics_enabled: true,
         metrics_token: options.metrics_token.clone().map(Into::into),
+        otlp_metrics: options.otlp_metrics.clone(),
     }
 }
 

@@ -161,6 +161,7 @@ async fn up(dir: &std::path::Path, port: u16) -> anyhow::Result<()> {
     let dir = std::path::absolute(dir).context("resolving the mesh directory")?;
     let state = DevState::load_or_create(&dir)?;
     banner::write_schema(&dir).context("writing the descriptor set")?;
+    let env = std::env::vars().collect();
     let options = Options {
         ports: Ports { gateway: port },
         tls_reload: Duration::from_secs(5),
@@ -170,7 +171,9 @@ async fn up(dir: &std::path::Path, port: u16) -> anyhow::Result<()> {
         metrics_token: None,
         warehouse_sidecar: None,
         // As the gateway reads them on its own: GATEWAY_RATE_LIMIT_*.
-        rate_limits: gateway::config::rate_limits(&std::env::vars().collect())?,
+        rate_limits: gateway::config::rate_limits(&env)?,
+        // OTEL_EXPORTER_OTLP_*, as each service binary reads them.
+        otlp_metrics: mesh_core::metrics::OtlpSettings::from_env(&env)?,
     };
     let mut local = LocalMesh::start(&state, options).await?;
     let addresses = local.addresses.clone();

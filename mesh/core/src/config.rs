@@ -14,7 +14,7 @@ use crate::{
     capability::{CapabilityVerifier, KeyError, MethodRights, PublicKeySet},
     identity::SpiffeId,
     link::Link,
-    metrics::MetricsSettings,
+    metrics::{MetricsSettings, OtlpSettings},
     server::{Access, Server, ServiceSpec},
     sidecar::{Sidecar, SidecarProvider, TrustedProxies},
     tls::{MeshTls, TlsError, TlsFiles},
@@ -237,12 +237,21 @@ pub struct MeshSettings {
     /// The bearer token a scraper of `/metrics` must present.
     #[serde(default)]
     pub metrics_token: Option<SecretString>,
+    /// Where the metrics are pushed over OTLP: read from the unprefixed
+    /// standard `OTEL_*` variables ([`OtlpSettings::from_env`]).
+    #[serde(skip)]
+    pub otlp_metrics: Option<OtlpSettings>,
 }
 
 impl MeshSettings {
-    /// Reads the settings from `env` under `prefix` (e.g. `WAREHOUSE_`).
+    /// Reads the settings from `env` under `prefix` (e.g. `WAREHOUSE_`),
+    /// and the OTLP metrics export from the `OTEL_*` variables.
     pub fn from_env(prefix: &str, env: &HashMap<String, String>) -> Result<Self, ConfigError> {
-        Ok(envy::prefixed(prefix).from_iter(env.clone())?)
+        let settings: Self = envy::prefixed(prefix).from_iter(env.clone())?;
+        Ok(Self {
+            otlp_metrics: OtlpSettings::from_env(env)?,
+            ..settings
+        })
     }
 
     /// Returns the TLS files, all three of which native mode needs.
@@ -303,11 +312,13 @@ impl MeshSettings {
         }
     }
 
-    /// Returns whether and for whom `/metrics` is served.
+    /// Returns whether and for whom `/metrics` is served, and where the
+    /// metrics are pushed.
     pub fn metrics(&self) -> MetricsSettings {
         MetricsSettings {
             enabled: self.metrics_enabled,
             token: self.metrics_token.clone(),
+            otlp: self.otlp_metrics.clone(),
         }
     }
 

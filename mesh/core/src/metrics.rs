@@ -4,21 +4,30 @@
 //! caller's input, a tenant or a principal. The `service`, `namespace` and
 //! `pod` labels are the scraper's (the chart's ServiceMonitor sets them).
 //!
+//! The same registry is pushed over OTLP when a collector is configured.
+//!
 //! - [`rpc`]: RED per gRPC method, a tower layer in the server assembly.
 //! - [`endpoint`]: `/metrics`, off unless enabled, optionally behind a bearer token.
+//! - [`otlp`]: the registry pushed to an OTLP/gRPC collector, periodically.
 
 pub mod endpoint;
+pub mod otlp;
 pub mod rpc;
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::{
+    sync::{Arc, Mutex, PoisonError},
+    time::SystemTime,
+};
 
 use prometheus_client::{
     collector::Collector,
+    encoding::prometheus_protobuf::prometheus_data_model::MetricFamily,
     metrics::{counter::Counter, family::Family},
     registry::{Metric, Registry},
 };
+use secrecy::SecretString;
 
-pub use endpoint::MetricsSettings;
+pub use otlp::OtlpSettings;
 pub use rpc::{RpcMetrics, RpcMetricsLayer};
 
 /// Re-exported so services build their instruments with the same crate.
@@ -30,10 +39,24 @@ pub type Labels<const N: usize> = [(&'static str, &'static str); N];
 /// Counters by one label: refusals by `reason`, say.
 pub type CounterBy = Family<Labels<1>, Counter>;
 
+/// Where a service's instruments go.
+#[derive(Clone, Debug, Default)]
+pub struct MetricsSettings {
+    /// `<prefix>METRICS_ENABLED`: serve `/metrics` on the admin port.
+    pub enabled: bool,
+    /// `<prefix>METRICS_TOKEN`: the bearer token a scraper must present.
+    pub token: Option<SecretString>,
+    /// The collector the instruments are pushed to (`OTEL_EXPORTER_OTLP_*`),
+    /// whether or not `/metrics` is served.
+    pub otlp: Option<OtlpSettings>,
+}
+
 /// The instruments of one service, shared by every part that records.
 #[derive(Clone, Debug)]
 pub struct Metrics {
     registry: Arc<Mutex<Registry>>,
+    /// When the registry was made: where every cumulative count starts.
+    started: SystemTime,
 }
 
 impl Default for Metrics {
@@ -47,7 +70,13 @@ impl Metrics {
     pub fn new() -> Self {
         Self {
             registry: Arc::new(Mutex::new(Registry::with_prefix("forecast_mesh"))),
+            started: SystemTime::now(),
         }
+    }
+
+    /// Returns when the registry was made, where its counts start.
+    pub fn started(&self) -> SystemTime {
+        self.started
     }
 
     /// Registers `metric` as `forecast_mesh_<name>` (a counter gets `_total`).
@@ -87,6 +116,17 @@ impl Metrics {
             tracing::warn!(%error, "metrics could not be encoded");
         }
         text
+    }
+
+    /// Returns the registry in Prometheus's protobuf data model, read now
+    /// (collectors included): what the OTLP export translates.
+    pub fn families(&self) -> Vec<MetricFamily> {
+        prometheus_client::encoding::prometheus_protobuf::encode(&self.lock()).unwrap_or_else(
+            |error| {
+                tracing::warn!(%error, "metrics could not be encoded");
+                Vec::new()
+            },
+        )
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Registry> {

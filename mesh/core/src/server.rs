@@ -18,7 +18,8 @@
 //!
 //! then health, reflection and the service's routes. A plaintext port serves
 //! only health for kubelet probes, and an optional admin port serves
-//! readiness and, when enabled, metrics.
+//! readiness and, when enabled, metrics; with a collector configured, the
+//! metrics are pushed over OTLP as well ([`crate::metrics::otlp`]).
 //!
 //! - [`spec`]: what a service is and who may call it.
 //! - [`transport`]: how connections arrive and who vouches for the peer.
@@ -278,6 +279,16 @@ impl Server {
             unbuffered(listeners.health),
             shutdown.clone().cancelled_owned(),
         );
+        // On a task of its own, so no export ever holds up serving; it
+        // ends after one last export once `shutdown` is cancelled.
+        let push = metrics_settings.otlp.clone().map(|otlp| {
+            tokio::spawn(crate::metrics::otlp::push(
+                metrics.clone(),
+                spec.name,
+                otlp,
+                shutdown.clone(),
+            ))
+        });
         let admin = admin::serve(
             listeners.admin,
             ready,
@@ -285,6 +296,10 @@ impl Server {
             shutdown.clone(),
         );
         tokio::try_join!(main, probes, admin)?;
+        if let Some(push) = push {
+            // A push that panicked has already said so; serving went well.
+            let _ = push.await;
+        }
         Ok(())
     }
 }

@@ -53,6 +53,14 @@ pub fn is_exporting() -> bool {
     EXPORTING.load(Ordering::Relaxed)
 }
 
+/// Returns the resource every signal of `service_name` is exported with:
+/// `service.name`, the SDK's own attributes and `OTEL_RESOURCE_ATTRIBUTES`.
+pub fn resource(service_name: &str) -> Resource {
+    Resource::builder()
+        .with_service_name(service_name.to_owned())
+        .build()
+}
+
 /// Installs the global subscriber (filter from `RUST_LOG`, default `info`) and
 /// the W3C trace-context and baggage propagators. Must run inside a Tokio
 /// runtime when `otlp_endpoint` is set.
@@ -71,10 +79,7 @@ pub fn install(
         Box::new(TraceContextPropagator::new()),
         Box::new(BaggagePropagator::new()),
     ]));
-    let resource = Resource::builder()
-        .with_service_name(service_name.to_owned())
-        .build();
-    let mut provider = SdkTracerProvider::builder().with_resource(resource);
+    let mut provider = SdkTracerProvider::builder().with_resource(resource(service_name));
     if let Some(endpoint) = otlp_endpoint.filter(|e| !e.is_empty()) {
         let exporter = SpanExporter::builder()
             .with_tonic()

@@ -15,6 +15,7 @@ mod health;
 mod insights;
 mod metrics;
 mod operators;
+mod otlp_metrics;
 mod postgres_store;
 mod public_api;
 mod rate_limits;

@@ -1,74 +1,21 @@
 //! One trace spans every hop: spans received by an OTLP receiver in the test
 //! share the caller's trace id across gateway, forecaster, warehouse and store.
 
-use std::{
-    collections::BTreeSet,
-    sync::{Arc, Mutex},
-    time::Duration,
-};
+use std::{collections::BTreeSet, sync::Arc, time::Duration};
 
-use mesh_tests::{TestMesh, with_bearer};
-use opentelemetry_proto::tonic::{
-    collector::trace::v1::{
-        ExportTraceServiceRequest, ExportTraceServiceResponse,
-        trace_service_server::{TraceService, TraceServiceServer},
-    },
-    common::v1::any_value::Value,
-    trace::v1::Span,
+use mesh_tests::{
+    TestMesh,
+    otlp_receiver::{OtlpReceiver, attribute},
+    with_bearer,
 };
+use opentelemetry_proto::tonic::trace::v1::Span;
 use proto::gateway::{GetForecastRequest, GetTelemetryStatusRequest};
-use tokio_stream::wrappers::TcpListenerStream;
-
-/// Collects every span exported to it.
-#[derive(Clone, Default)]
-struct Receiver {
-    spans: Arc<Mutex<Vec<Span>>>,
-}
-
-#[tonic::async_trait]
-impl TraceService for Receiver {
-    async fn export(
-        &self,
-        request: tonic::Request<ExportTraceServiceRequest>,
-    ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
-        let spans = request
-            .into_inner()
-            .resource_spans
-            .into_iter()
-            .flat_map(|r| r.scope_spans)
-            .flat_map(|s| s.spans);
-        self.spans
-            .lock()
-            .map_err(|_| tonic::Status::internal("poisoned"))?
-            .extend(spans);
-        Ok(tonic::Response::new(ExportTraceServiceResponse {
-            partial_success: None,
-        }))
-    }
-}
-
-fn attribute(span: &Span, key: &str) -> Option<String> {
-    span.attributes.iter().find(|a| a.key == key).and_then(|a| {
-        match a.value.as_ref()?.value.as_ref()? {
-            Value::StringValue(s) => Some(s.clone()),
-            Value::IntValue(i) => Some(i.to_string()),
-            _ => None,
-        }
-    })
-}
 
 const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_trace_spans_gateway_forecaster_warehouse_and_store() -> anyhow::Result<()> {
-    let receiver = Receiver::default();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let endpoint = format!("http://{}", listener.local_addr()?);
-    tokio::spawn(
-        tonic::transport::Server::builder()
-            .add_service(TraceServiceServer::new(receiver.clone()))
-            .serve_with_incoming(TcpListenerStream::new(listener)),
-    );
+    let (receiver, endpoint) = OtlpReceiver::start().await?;
     let telemetry = mesh_core::telemetry::install("forecast-mesh-tests", Some(&endpoint), false)?;
     let mesh = TestMesh::start().await?;
 
@@ -90,18 +37,14 @@ async fn one_trace_spans_gateway_forecaster_warehouse_and_store() -> anyhow::Res
     for _ in 0..50 {
         let flusher = telemetry.clone();
         tokio::task::spawn_blocking(move || flusher.flush()).await?;
-        let spans = receiver
-            .spans
-            .lock()
-            .map_err(|_| anyhow::anyhow!("poisoned"))?
-            .clone();
+        let spans = receiver.spans();
         services = spans
             .iter()
             .filter(|span| {
                 hex_of(&span.trace_id) == TRACE_ID
-                    && attribute(span, "rpc.system").as_deref() == Some("grpc")
+                    && attribute(&span.attributes, "rpc.system").as_deref() == Some("grpc")
             })
-            .filter_map(|span| attribute(span, "rpc.service"))
+            .filter_map(|span| attribute(&span.attributes, "rpc.service"))
             .collect();
         if services.len() == 4 {
             break;
@@ -117,11 +60,7 @@ async fn one_trace_spans_gateway_forecaster_warehouse_and_store() -> anyhow::Res
     .map(String::from)
     .into();
     assert_eq!(services, expected, "server spans in trace {TRACE_ID}");
-    let spans = receiver
-        .spans
-        .lock()
-        .map_err(|_| anyhow::anyhow!("poisoned"))?
-        .clone();
+    let spans = receiver.spans();
     let in_trace: Vec<&Span> = spans
         .iter()
         .filter(|s| hex_of(&s.trace_id) == TRACE_ID)
@@ -133,16 +72,16 @@ async fn one_trace_spans_gateway_forecaster_warehouse_and_store() -> anyhow::Res
     let warehouse = in_trace
         .iter()
         .find(|s| {
-            attribute(s, "rpc.service").as_deref()
+            attribute(&s.attributes, "rpc.service").as_deref()
                 == Some("forecastmesh.warehouse.v1.WarehouseService")
         })
         .ok_or_else(|| anyhow::anyhow!("no warehouse span"))?;
     assert_eq!(
-        attribute(warehouse, "rpc.method").as_deref(),
+        attribute(&warehouse.attributes, "rpc.method").as_deref(),
         Some("GetDailySales")
     );
     assert_eq!(
-        attribute(warehouse, "rpc.grpc.status_code").as_deref(),
+        attribute(&warehouse.attributes, "rpc.grpc.status_code").as_deref(),
         Some("0")
     );
     mesh.stop().await;

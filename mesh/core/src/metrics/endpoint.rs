@@ -13,19 +13,10 @@ use axum::{
 use secrecy::{ExposeSecret, SecretString};
 use subtle::ConstantTimeEq;
 
-use super::Metrics;
+use super::{Metrics, MetricsSettings};
 
 /// The content type of the OpenMetrics text format.
 const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
-
-/// Whether and for whom `/metrics` is served.
-#[derive(Clone, Debug, Default)]
-pub struct MetricsSettings {
-    /// `<prefix>METRICS_ENABLED`: serve `/metrics` on the admin port.
-    pub enabled: bool,
-    /// `<prefix>METRICS_TOKEN`: the bearer token a scraper must present.
-    pub token: Option<SecretString>,
-}
 
 /// Returns the admin routes serving `metrics` as `settings` say: none when
 /// disabled, so `/metrics` is the admin port's 404.
@@ -124,6 +115,7 @@ mod tests {
         let settings = MetricsSettings {
             enabled: true,
             token: None,
+            otlp: None,
         };
         let (status, body) = get_metrics(router(registry(), settings), None).await;
         assert_eq!(status, StatusCode::OK);
@@ -139,6 +131,7 @@ mod tests {
         let settings = MetricsSettings {
             enabled: true,
             token: Some(SecretString::from("s3cret-token")),
+            otlp: None,
         };
         let app = router(registry(), settings);
         for bearer in [
