@@ -7,6 +7,7 @@
 //! operator says otherwise with a loudly named setting.
 
 mod connect;
+mod in_flight;
 mod queries;
 
 use std::{
@@ -15,7 +16,8 @@ use std::{
 };
 
 use chrono::NaiveDate;
-use deadpool::managed::{Object, Pool, PoolError};
+use deadpool::managed::{Pool, PoolError};
+use in_flight::InFlight;
 use proto::warehouse::{CustomerSales, DailySales, ItemSales, Kpis, RunQueryResponse, StockLevel};
 
 use crate::{SalesSource, Subject, WarehouseError, Window};
@@ -61,38 +63,43 @@ impl SqlServerWarehouse {
             query_timeout: settings.query_timeout,
             latest: Arc::default(),
         };
-        drop(warehouse.connection().await?);
+        warehouse.connection().await?.finished();
         Ok(warehouse)
     }
 
-    async fn connection(&self) -> Result<Object<Connections>, WarehouseError> {
-        self.pool.get().await.map_err(|error| match error {
-            PoolError::Backend(error) => {
-                WarehouseError::Unavailable(format!("sql server: {error}"))
-            }
-            PoolError::Timeout(_) => {
-                WarehouseError::Unavailable("no sql server connection in time".into())
-            }
-            other => WarehouseError::Unavailable(other.to_string()),
-        })
+    async fn connection(&self) -> Result<InFlight<Connections>, WarehouseError> {
+        self.pool
+            .get()
+            .await
+            .map(InFlight::new)
+            .map_err(|error| match error {
+                PoolError::Backend(error) => {
+                    WarehouseError::Unavailable(format!("sql server: {error}"))
+                }
+                PoolError::Timeout(_) => {
+                    WarehouseError::Unavailable("no sql server connection in time".into())
+                }
+                other => WarehouseError::Unavailable(other.to_string()),
+            })
     }
 
     /// Runs `work` on a pooled connection within the query timeout. A query
-    /// that times out takes its connection with it, so a half-read answer
-    /// never goes back to the pool.
+    /// that times out, or whose caller stops waiting, takes its connection
+    /// with it ([`InFlight`]), so a half-read answer never goes back to the
+    /// pool.
     async fn run<T>(
         &self,
         work: impl AsyncFnOnce(&mut connect::Client) -> Result<T, tiberius::error::Error>,
     ) -> Result<T, WarehouseError> {
         let mut connection = self.connection().await?;
         match tokio::time::timeout(self.query_timeout, work(&mut connection)).await {
-            Ok(result) => result.map_err(query_error),
-            Err(_) => {
-                let _ = Object::take(connection);
-                Err(WarehouseError::DeadlineExceeded(
-                    "sql server did not answer in time".into(),
-                ))
+            Ok(result) => {
+                connection.finished();
+                result.map_err(query_error)
             }
+            Err(_) => Err(WarehouseError::DeadlineExceeded(
+                "sql server did not answer in time".into(),
+            )),
         }
     }
 
@@ -199,24 +206,25 @@ impl SalesSource for SqlServerWarehouse {
         match tokio::time::timeout(timeout, queries::ad_hoc(&mut connection, &sql, max_rows)).await
         {
             // The operator's SQL failing is the operator's to fix.
-            Ok(Err(error)) => Err(WarehouseError::InvalidArgument(format!(
-                "query failed: {error}"
-            ))),
+            Ok(Err(error)) => {
+                connection.finished();
+                Err(WarehouseError::InvalidArgument(format!(
+                    "query failed: {error}"
+                )))
+            }
             Ok(Ok(answer)) => {
-                // Rows past the cap are still on the wire: closing the
-                // connection ends the query instead of reading them all.
-                if answer.truncated {
-                    let _ = Object::take(connection);
+                // Rows past the cap are still on the wire: dropping the
+                // connection closes it, which ends the query instead of
+                // reading them all.
+                if !answer.truncated {
+                    connection.finished();
                 }
                 Ok(answer)
             }
-            Err(_) => {
-                let _ = Object::take(connection);
-                Err(WarehouseError::DeadlineExceeded(format!(
-                    "query ran longer than {} ms",
-                    timeout.as_millis()
-                )))
-            }
+            Err(_) => Err(WarehouseError::DeadlineExceeded(format!(
+                "query ran longer than {} ms",
+                timeout.as_millis()
+            ))),
         }
     }
 }
