@@ -61,6 +61,9 @@ pub async fn run(
     };
     let warehouse = connect(&config.warehouse_address, "warehouse")?;
     let store = connect(&config.store_address, "store")?;
+    config
+        .mesh
+        .follow_revocations(&server, store.clone(), shutdown.clone());
     let readiness = health::upstreams(vec![
         ("warehouse", warehouse.clone()),
         ("store", store.clone()),

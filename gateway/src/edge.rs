@@ -63,6 +63,7 @@ pub fn layers(
     let authenticate = GateLayer::new(
         Authenticate::new(
             validator,
+            server.revocations().clone(),
             rate_limit::FailedAuthentications::new(failed_auth_per_minute),
         )
         .counted_in(server.metrics()),
@@ -73,7 +74,7 @@ pub fn layers(
     let rate_limit = GateLayer::new(rate_limit);
     let audit = AuditLayer::new(auditor);
     let scope = GateLayer::new(Scope);
-    let mint = GateLayer::new(Mint::new(minter));
+    let mint = GateLayer::new(Mint::new(minter, server.revocations().clone()));
     Arc::new(move |inner: HttpService| {
         BoxCloneSyncService::new(
             ServiceBuilder::new()

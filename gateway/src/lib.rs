@@ -127,6 +127,9 @@ pub async fn run(
         access: Access::Public,
     };
     let server = Server::new(spec, Transport::Public).metrics_settings(config.mesh.metrics());
+    config
+        .mesh
+        .follow_revocations(&server, store_channel.clone(), shutdown.clone());
     if let Some(spool) = auditor.spool_metrics(&audit_drain) {
         server.metrics().register_collector(spool);
     }

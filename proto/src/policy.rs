@@ -40,6 +40,11 @@ pub mod rights {
         service: "store",
         operation: "write",
     };
+    /// Revoking credentials: no workload holds it; operators do.
+    pub const STORE_REVOKE: Right = Right {
+        service: "store",
+        operation: "revoke",
+    };
 }
 
 use rights::*;
@@ -67,8 +72,17 @@ pub fn required_right(method: &str) -> Option<Right> {
         | store::LIST_FORECAST_RUNS
         | store::LIST_RANKING_RUNS
         | store::LIST_RECOMMENDATION_RUNS => STORE_READ,
+        store::REVOKE => STORE_REVOKE,
         _ => return None,
     })
+}
+
+/// Returns true for an internal method that any caller on its service's
+/// allow-list may call with its transport identity alone, no capability:
+/// the revocation list, which holds no secret and which every service reads
+/// on its own behalf to refuse what is revoked.
+pub fn needs_identity_only(method: &str) -> bool {
+    method == store::LIST_REVOCATIONS
 }
 
 /// Returns the methods `method` may call on its caller's behalf: a caller
@@ -132,18 +146,22 @@ pub fn call_plan(method: &str) -> Option<&'static [&'static str]> {
         | store::APPEND_RANKING_RUN
         | store::LIST_RANKING_RUNS
         | store::APPEND_RECOMMENDATION_RUN
-        | store::LIST_RECOMMENDATION_RUNS => &[],
+        | store::LIST_RECOMMENDATION_RUNS
+        | store::REVOKE
+        | store::LIST_REVOCATIONS => &[],
         _ => return None,
     })
 }
 
 /// Returns the internal methods workload `workload` calls on its own behalf,
 /// under a capability it mints for itself rather than under one of its
-/// methods' call plans: the gateway's audit writes. The mesh's own
+/// methods' call plans (the gateway's audit writes), or with its identity
+/// alone (reading the revocation list). The mesh's own
 /// authorization policy (the Helm chart's) admits these beside the plans.
 pub fn own_calls(workload: &str) -> &'static [&'static str] {
     match workload {
-        "gateway" => &[store::APPEND_AUDIT_ENTRIES],
+        "gateway" => &[store::APPEND_AUDIT_ENTRIES, store::LIST_REVOCATIONS],
+        "warehouse" | "forecaster" => &[store::LIST_REVOCATIONS],
         _ => &[],
     }
 }
@@ -175,9 +193,13 @@ mod tests {
     }
 
     #[test]
-    fn every_internal_method_needs_a_right_and_has_a_call_plan() {
+    fn every_internal_method_needs_a_right_or_only_an_identity_and_has_a_call_plan() {
         for method in ALL.iter().filter(|m| !is_public(m)) {
-            assert!(required_right(method.path).is_some(), "{}", method.path);
+            assert!(
+                required_right(method.path).is_some() != needs_identity_only(method.path),
+                "{}",
+                method.path
+            );
             assert!(call_plan(method.path).is_some(), "{}", method.path);
         }
     }
@@ -204,11 +226,20 @@ mod tests {
     }
 
     #[test]
-    fn own_calls_name_internal_methods_that_need_a_right() {
-        for method in own_calls("gateway") {
-            assert!(required_right(method).is_some(), "{method}");
+    fn own_calls_name_internal_methods_that_need_a_right_or_an_identity() {
+        for workload in ["gateway", "warehouse", "forecaster"] {
+            for method in own_calls(workload) {
+                assert!(
+                    required_right(method).is_some() || needs_identity_only(method),
+                    "{workload}: {method}"
+                );
+            }
         }
-        assert!(own_calls("warehouse").is_empty());
+        assert_eq!(own_calls("warehouse"), &[store::LIST_REVOCATIONS]);
+        assert!(
+            own_calls("store").is_empty(),
+            "the store reads its own list"
+        );
     }
 
     #[test]

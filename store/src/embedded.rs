@@ -36,6 +36,11 @@ CREATE TABLE IF NOT EXISTS recommendation_runs (
     idempotency_key TEXT NOT NULL UNIQUE,
     body BLOB NOT NULL
 );
+CREATE TABLE IF NOT EXISTS revocations (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    idempotency_key TEXT NOT NULL UNIQUE,
+    body BLOB NOT NULL
+);
 ";
 
 /// The embedded store. Clones share one connection.

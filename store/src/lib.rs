@@ -7,6 +7,7 @@
 //! - [`embedded`]: the default backend, a SQLite file that survives restarts.
 //! - [`postgres`]: PostgreSQL through a deadpool pool, with versioned migrations.
 //! - `testing` (feature `testing`): a PostgreSQL database per test.
+//! - [`revocations`]: revoked credentials as the store takes and lists them.
 //! - [`service`]: the gRPC service and the right each method needs.
 
 #![forbid(unsafe_code)]
@@ -16,6 +17,7 @@ pub mod embedded;
 pub mod postgres;
 pub mod record;
 pub mod records;
+pub mod revocations;
 pub mod service;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -28,8 +30,10 @@ use proto::store::store_service_server::StoreServiceServer;
 pub use config::{Backend, Config};
 pub use records::{RecordStore, StoreError};
 
-/// The callers allowed on the store.
-pub const ALLOWED_CALLERS: &[&str] = &["gateway", "forecaster", "operator"];
+/// The callers allowed on the store. The warehouse calls nothing but the
+/// revocation list, with its identity alone; what else a caller may do here
+/// its capability decides.
+pub const ALLOWED_CALLERS: &[&str] = &["gateway", "forecaster", "warehouse", "operator"];
 
 /// Runs the store on `listeners` until `shutdown` is cancelled.
 pub async fn run(
@@ -52,6 +56,13 @@ pub async fn run(
         }
         embedded => open(embedded).await?,
     };
+    mesh_core::revocation::follow(
+        server.revocations().clone(),
+        revocations::OwnRecords(records.clone()),
+        config.mesh.revocation_refresh_period(),
+        server.metrics(),
+        shutdown.clone(),
+    );
     let checked = records.clone();
     let readiness: mesh_core::health::Readiness = Arc::new(move || {
         let records = checked.clone();

@@ -4,7 +4,7 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use prost::Message;
-use proto::store::{AuditEntry, ForecastRun, RankingRun, RecommendationRun};
+use proto::store::{AuditEntry, ForecastRun, RankingRun, RecommendationRun, Revocation};
 
 use crate::{
     StoreError,
@@ -49,6 +49,7 @@ record!(AuditEntry, "audit_logs");
 record!(ForecastRun, "forecast_runs");
 record!(RankingRun, "ranking_runs");
 record!(RecommendationRun, "recommendation_runs");
+record!(Revocation, "revocations");
 
 /// Assigns a fresh id and the current time to a record about to be written.
 pub(crate) fn assign_new<R: Record>(record: &mut R) {
@@ -143,6 +144,14 @@ impl<B: Backend> RecordStore for B {
         &self,
         page: PageRequest,
     ) -> Result<Page<RecommendationRun>, StoreError> {
+        self.list(page).await
+    }
+
+    async fn revoke(&self, revocation: Revocation) -> Result<Appended<Revocation>, StoreError> {
+        self.append(revocation).await
+    }
+
+    async fn list_revocations(&self, page: PageRequest) -> Result<Page<Revocation>, StoreError> {
         self.list(page).await
     }
 }

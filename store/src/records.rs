@@ -2,7 +2,7 @@
 //! keeps: appends are idempotent by key, listings are newest first and paged
 //! by an opaque cursor.
 
-use proto::store::{AuditEntry, ForecastRun, RankingRun, RecommendationRun};
+use proto::store::{AuditEntry, ForecastRun, RankingRun, RecommendationRun, Revocation};
 
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -129,6 +129,11 @@ pub trait RecordStore: Send + Sync + 'static {
         &self,
         page: PageRequest,
     ) -> Result<Page<RecommendationRun>, StoreError>;
+    /// Records `revocation` unless its credential is revoked already;
+    /// returns the stored revocation.
+    async fn revoke(&self, revocation: Revocation) -> Result<Appended<Revocation>, StoreError>;
+    /// Lists every revocation, expired or not, newest first.
+    async fn list_revocations(&self, page: PageRequest) -> Result<Page<Revocation>, StoreError>;
 }
 
 /// Refuses a write without an idempotency key: a retry could not be recognized.

@@ -9,11 +9,15 @@ use proto::store::{
     AppendRecommendationRunResponse, ListAuditEntriesRequest, ListAuditEntriesResponse,
     ListForecastRunsRequest, ListForecastRunsResponse, ListRankingRunsRequest,
     ListRankingRunsResponse, ListRecommendationRunsRequest, ListRecommendationRunsResponse,
+    ListRevocationsRequest, ListRevocationsResponse, RevokeRequest, RevokeResponse,
     store_service_server::StoreService,
 };
 use tonic::{Request, Response, Status};
 
-use crate::records::{MAX_BATCH, PageRequest, RecordStore, require_key};
+use crate::{
+    records::{MAX_BATCH, PageRequest, RecordStore, require_key},
+    revocations,
+};
 
 pub const GRPC_SERVICE: &str = proto::methods::store_service::SERVICE;
 
@@ -184,6 +188,47 @@ impl StoreService for Store {
             .await?;
         Ok(Response::new(ListRecommendationRunsResponse {
             runs: page.records,
+            next_page_token: page.next_cursor,
+        }))
+    }
+
+    async fn revoke(
+        &self,
+        request: Request<RevokeRequest>,
+    ) -> Result<Response<RevokeResponse>, Status> {
+        let principal = mesh_core::client::capability_of(&request)?
+            .principal()
+            .unwrap_or_default();
+        let revocation = request
+            .into_inner()
+            .revocation
+            .ok_or_else(|| Status::invalid_argument("revocation is required"))?;
+        let revocation = revocations::prepare(revocation, principal)?;
+        let appended = self.records.revoke(revocation).await?;
+        Ok(Response::new(RevokeResponse {
+            revocation: Some(appended.record),
+            created: appended.created,
+        }))
+    }
+
+    async fn list_revocations(
+        &self,
+        request: Request<ListRevocationsRequest>,
+    ) -> Result<Response<ListRevocationsResponse>, Status> {
+        let request = request.into_inner();
+        let page = self
+            .records
+            .list_revocations(PageRequest::parse(request.page_size, &request.page_token)?)
+            .await?;
+        // Expired ones are left out, so a page may hold fewer than asked
+        // for; the token still goes on from where this page ended.
+        let now = std::time::SystemTime::now();
+        Ok(Response::new(ListRevocationsResponse {
+            revocations: page
+                .records
+                .into_iter()
+                .filter(|revocation| revocations::in_force(revocation, now))
+                .collect(),
             next_page_token: page.next_cursor,
         }))
     }

@@ -268,6 +268,50 @@ async fn ranking_and_recommendation_runs_keep_every_field(backend: &Backend) -> 
     Ok(())
 }
 
+async fn a_credential_is_revoked_once_and_listed_newest_first(backend: &Backend) -> TestResult {
+    use proto::store::{Revocation, RevocationKind};
+    let revocation = |kind: RevocationKind, id: &str| {
+        store::revocations::prepare(
+            Revocation {
+                kind: kind as i32,
+                credential_id: id.into(),
+                reason: "leaked".into(),
+                ..Default::default()
+            },
+            "operator".into(),
+        )
+    };
+    let store = store::open(backend).await?;
+    let block = store
+        .revoke(revocation(RevocationKind::Capability, "AB01")?)
+        .await?;
+    assert!(block.created);
+    let token = store
+        .revoke(revocation(RevocationKind::TokenId, "jti-1")?)
+        .await?;
+    let again = store
+        .revoke(revocation(RevocationKind::Capability, "ab01")?)
+        .await?;
+    assert_eq!(
+        (again.created, again.record.id.clone()),
+        (false, block.record.id.clone()),
+        "the same block in other case is the same revocation"
+    );
+    // A token id equal to a block id is another credential.
+    let other_kind = store
+        .revoke(revocation(RevocationKind::TokenId, "ab01")?)
+        .await?;
+    assert!(other_kind.created);
+    let listed = store.list_revocations(first_page(10)).await?.records;
+    assert_eq!(
+        listed,
+        vec![other_kind.record, token.record, block.record.clone()]
+    );
+    assert_eq!(block.record.principal, "operator");
+    assert_eq!(block.record.reason, "leaked");
+    Ok(())
+}
+
 /// Runs each contract test against both backends.
 macro_rules! contract {
     ($($name:ident),* $(,)?) => {
@@ -298,5 +342,6 @@ contract!(
     ranking_and_recommendation_runs_keep_every_field,
     concurrent_retries_write_once,
     records_survive_reopening,
-    listings_page_newest_first
+    listings_page_newest_first,
+    a_credential_is_revoked_once_and_listed_newest_first
 );

@@ -35,12 +35,13 @@ async fn migrations_apply_once() -> TestResult {
         .iter()
         .map(|row| row.get(0))
         .collect();
-    assert_eq!(versions, vec![1, 2]);
+    assert_eq!(versions, vec![1, 2, 3]);
     for table in [
         "audit_logs",
         "forecast_runs",
         "ranking_runs",
         "recommendation_runs",
+        "revocations",
     ] {
         let unique = client
             .query_one(

@@ -360,6 +360,19 @@ class Render(unittest.TestCase):
             for e in env(d).values():
                 self.assertNotIn("postgres://", e.get("value", ""))
 
+    def test_each_pod_exports_to_the_collector_as_its_own_instance(self) -> None:
+        env = lambda d: {e["name"]: e for e in d["spec"]["template"]["spec"]["containers"][0]["env"]}  # noqa: E731
+        for svc, d in objects("native-full", "Deployment").items():
+            e = env(d)
+            self.assertEqual(e["OTEL_EXPORTER_OTLP_ENDPOINT"]["value"], "http://otel-collector.observability:4317", svc)
+            self.assertEqual(e["POD_NAME"]["valueFrom"], {"fieldRef": {"fieldPath": "metadata.name"}}, svc)
+            attributes = dict(a.split("=", 1) for a in e["OTEL_RESOURCE_ATTRIBUTES"]["value"].split(","))
+            self.assertEqual(attributes["service.instance.id"], "$(POD_NAME)", svc)
+            names = [n for n in e]
+            self.assertLess(names.index("POD_NAME"), names.index("OTEL_RESOURCE_ATTRIBUTES"), "defined before use")
+        for svc, d in objects("native-cert-manager", "Deployment").items():
+            self.assertNotIn("OTEL_RESOURCE_ATTRIBUTES", env(d), svc)
+
     def test_network_policies_allow_only_the_allow_lists(self) -> None:
         for name in ("native-cert-manager", "native-full"):
             operators = MATRIX[name].get("operators", {}).get("enabled", False)
@@ -395,13 +408,15 @@ class Render(unittest.TestCase):
                         ),
                         f"{name}: {caller} -> {svc}",
                     )
-            # Nobody calls the gateway's peers the other way round.
-            self.assertFalse(
-                any(
-                    r.get("to", [{}])[0].get("podSelector", {}).get("matchLabels", {}).get("app.kubernetes.io/name")
+            # The warehouse calls no one but the store, for its revocation list.
+            self.assertEqual(
+                {
+                    name
                     for r in policies["warehouse"]["spec"]["egress"]
-                ),
-                "the warehouse calls no one",
+                    if (name := r.get("to", [{}])[0].get("podSelector", {}).get("matchLabels", {}).get("app.kubernetes.io/name"))
+                },
+                {"store"},
+                "the warehouse calls the store alone",
             )
 
     def test_istio_policy_is_the_generated_policy(self) -> None:

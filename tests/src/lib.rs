@@ -247,9 +247,33 @@ impl TestMesh {
             rate_limits: Default::default(),
             otlp_metrics: None,
         };
-        let replica = mesh::local::WarehouseReplica::start(&self.state, &options).await?;
+        let replica =
+            mesh::local::WarehouseReplica::start(&self.state, &options, self.addresses.store)
+                .await?;
         mesh_core::server::wait_until_serving(replica.health, STARTUP).await?;
         Ok(replica)
+    }
+
+    /// Narrows `capability` for `caller` calling `method` on `callee`, as
+    /// the caller's channel would; returns the token as it travels.
+    pub fn narrowed(
+        &self,
+        capability: &Capability,
+        caller: &str,
+        callee: &str,
+        method: &str,
+        now: SystemTime,
+    ) -> anyhow::Result<String> {
+        let (caller, callee) = (self.id(caller), self.id(callee));
+        let hop = mesh_core::capability::Hop {
+            caller: &caller,
+            callee: &callee,
+            service: callee.service(),
+            method,
+            ttl: Duration::from_secs(30),
+            delegated: proto::policy::call_plan(method).unwrap_or_default(),
+        };
+        Ok(mesh_core::capability::narrow(capability, &hop, now)?.to_base64()?)
     }
 
     /// Mints a capability with the mesh's root key, as the gateway would.

@@ -13,6 +13,8 @@ use crate::sqlserver::SqlServerSettings;
 pub struct Config {
     pub mesh: MeshSettings,
     pub backend: Backend,
+    /// `host:port` of the store's mTLS gRPC port, for the revocation list.
+    pub store_address: String,
 }
 
 /// Where the sales data comes from.
@@ -38,6 +40,12 @@ struct Own {
     sqlserver_pool_max_size: Option<usize>,
     sqlserver_connect_timeout_ms: Option<u64>,
     sqlserver_query_timeout_ms: Option<u64>,
+    #[serde(default = "default_store")]
+    store_address: String,
+}
+
+fn default_store() -> String {
+    "store:50054".into()
 }
 
 fn default_data_dir() -> PathBuf {
@@ -78,6 +86,7 @@ impl Config {
         Ok(Self {
             mesh: MeshSettings::from_env(Self::PREFIX, env)?,
             backend,
+            store_address: own.store_address,
         })
     }
 }

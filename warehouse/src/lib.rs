@@ -36,13 +36,25 @@ pub async fn run(
     listeners: Listeners,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
+    let link = config.mesh.link()?;
     let server = config.mesh.internal_server(
         "warehouse",
         service::GRPC_SERVICE,
         ALLOWED_CALLERS,
         proto::policy::required_right,
-        config.mesh.link()?,
+        link.clone(),
     )?;
+    // The warehouse calls the store for one thing: the revocation list.
+    let store = mesh_core::client::channel(
+        &config.store_address,
+        link,
+        config.mesh.id_of("warehouse"),
+        config.mesh.id_of("store"),
+        proto::policy::call_plan,
+    )?;
+    config
+        .mesh
+        .follow_revocations(&server, store, shutdown.clone());
     match &config.backend {
         Backend::Embedded { path } => {
             let source = embedded::EmbeddedWarehouse::open_or_generate(path).await?;

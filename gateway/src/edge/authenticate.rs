@@ -2,6 +2,7 @@
 //! [`Principal`] later layers and handlers read. The token itself goes no
 //! further than this layer.
 
+mod sample;
 mod verified;
 
 use std::{collections::HashSet, net::IpAddr, sync::Arc, time::SystemTime};
@@ -10,6 +11,7 @@ use http::Request;
 use mesh_core::{
     capability::bearer,
     metrics::{CounterBy, Metrics},
+    revocation::RevocationList,
 };
 use tonic::{body::Body, transport::server::TcpConnectInfo};
 
@@ -19,7 +21,8 @@ use crate::{
     oidc::{AuthError, JwtValidator},
     scopes,
 };
-use verified::VerifiedTokens;
+use sample::RefusalSample;
+use verified::{Verified, VerifiedTokens};
 
 /// Who is calling, as the mesh knows them.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -35,17 +38,26 @@ pub struct Principal {
 pub struct Authenticate {
     validator: JwtValidator,
     verified: VerifiedTokens,
+    revoked: RevocationList,
     failed: FailedAuthentications,
     refusals: CounterBy,
+    sample: RefusalSample,
 }
 
 impl Authenticate {
-    pub fn new(validator: JwtValidator, failed: FailedAuthentications) -> Self {
+    /// Authenticates with `validator`, refusing the token ids `revoked` lists.
+    pub fn new(
+        validator: JwtValidator,
+        revoked: RevocationList,
+        failed: FailedAuthentications,
+    ) -> Self {
         Self {
             validator,
             verified: VerifiedTokens::default(),
+            revoked,
             failed,
             refusals: CounterBy::default(),
+            sample: RefusalSample::default(),
         }
     }
 
@@ -69,19 +81,32 @@ fn peer_ip(request: &Request<Body>) -> Option<IpAddr> {
 
 impl Authenticate {
     /// Returns the principal of `token`: from the tokens verified lately,
-    /// or by checking it.
+    /// or by checking it; either way, not if the token is revoked.
     fn principal(&self, token: &str) -> Result<Principal, AuthError> {
         let now = SystemTime::now();
-        if let Some(principal) = self.verified.get(token, now) {
-            return Ok(principal);
-        }
-        let claims = self.validator.validate(token)?;
-        let principal = Principal {
-            id: scopes::principal(&claims.issuer, &claims.subject).into(),
-            scopes: Arc::new(claims.scopes),
+        let verified = match self.verified.get(token, now) {
+            Some(verified) => verified,
+            None => {
+                let claims = self.validator.validate(token)?;
+                let verified = Verified {
+                    principal: Principal {
+                        id: scopes::principal(&claims.issuer, &claims.subject).into(),
+                        scopes: Arc::new(claims.scopes),
+                    },
+                    token_id: claims.token_id.map(Into::into),
+                };
+                self.verified.insert(token, &verified, now);
+                verified
+            }
         };
-        self.verified.insert(token, &principal, now);
-        Ok(principal)
+        if verified
+            .token_id
+            .as_deref()
+            .is_some_and(|jti| self.revoked.token_revoked(jti))
+        {
+            return Err(AuthError::Revoked);
+        }
+        Ok(verified.principal)
     }
 }
 
@@ -94,10 +119,12 @@ impl Gate for Authenticate {
             Ok(principal) => principal,
             // Past its rate of failures, a peer is told to wait.
             Err(error) => {
+                let peer = peer_ip(request);
                 self.refusals
                     .get_or_create(&[("reason", error.reason())])
                     .inc();
-                return Err(self.failed.failed(peer_ip(request)).unwrap_or(error.into()));
+                self.sample.refused(error.reason(), peer);
+                return Err(self.failed.failed(peer).unwrap_or(error.into()));
             }
         };
         request.headers_mut().remove(http::header::AUTHORIZATION);

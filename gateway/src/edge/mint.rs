@@ -6,7 +6,10 @@
 use std::sync::Arc;
 
 use http::Request;
-use mesh_core::capability::{CapabilityMinter, Right};
+use mesh_core::{
+    capability::{CapabilityMinter, Right},
+    revocation::RevocationList,
+};
 use tonic::body::Body;
 
 use super::{Principal, PublicCall, audit::AuditNotes, gate::Gate, minted::MintedCapabilities};
@@ -19,9 +22,10 @@ pub struct Mint {
 }
 
 impl Mint {
-    pub fn new(minter: Arc<CapabilityMinter>) -> Self {
+    /// Mints with `minter`, never reusing a block `revoked` lists.
+    pub fn new(minter: Arc<CapabilityMinter>, revoked: RevocationList) -> Self {
         Self {
-            minted: MintedCapabilities::new(minter),
+            minted: MintedCapabilities::new(minter, revoked),
         }
     }
 }

@@ -3,14 +3,18 @@
 //! person's calls come in bursts that need the same block. Each call still
 //! gets its own narrowed blocks (appended per hop, each with its own
 //! revocation id); calls within one reuse window share the authority
-//! block's revocation id, so revoking that id revokes all of them.
+//! block's revocation id, so revoking that id revokes all of them; a
+//! revoked block is never handed out again, the next call gets a new one.
 
 use std::{
     sync::Arc,
     time::{Duration, Instant, SystemTime},
 };
 
-use mesh_core::capability::{Capability, CapabilityError, CapabilityMinter, Right};
+use mesh_core::{
+    capability::{Capability, CapabilityError, CapabilityMinter, Right},
+    revocation::RevocationList,
+};
 use quick_cache::sync::Cache;
 
 /// The most (principal, rights) pairs kept: beyond it the least used go.
@@ -23,14 +27,16 @@ const MAX_KEPT: usize = 4096;
 pub(super) struct MintedCapabilities {
     minter: Arc<CapabilityMinter>,
     reuse_for: Duration,
+    revoked: RevocationList,
     kept: Cache<(Arc<str>, Vec<Right>), (Instant, Capability)>,
 }
 
 impl MintedCapabilities {
-    pub(super) fn new(minter: Arc<CapabilityMinter>) -> Self {
+    pub(super) fn new(minter: Arc<CapabilityMinter>, revoked: RevocationList) -> Self {
         Self {
             reuse_for: minter.ttl() / 6,
             minter,
+            revoked,
             kept: Cache::new(MAX_KEPT),
         }
     }
@@ -44,6 +50,9 @@ impl MintedCapabilities {
         let key = (Arc::<str>::from(principal), rights.to_vec());
         if let Some((minted_at, capability)) = self.kept.get(&key)
             && minted_at.elapsed() < self.reuse_for
+            && !self
+                .revoked
+                .any_capability_revoked(capability.revocation_ids().iter().map(String::as_str))
         {
             return Ok(capability);
         }
@@ -63,7 +72,10 @@ mod tests {
     use super::*;
 
     fn minted(ttl: Duration) -> MintedCapabilities {
-        MintedCapabilities::new(Arc::new(CapabilityMinter::new(RootKey::generate(1), ttl)))
+        MintedCapabilities::new(
+            Arc::new(CapabilityMinter::new(RootKey::generate(1), ttl)),
+            RevocationList::default(),
+        )
     }
 
     fn authority_id(capability: &Capability) -> String {
@@ -94,6 +106,20 @@ mod tests {
         std::thread::sleep(Duration::from_millis(150));
         let later = minted.get("alice", &[WAREHOUSE_READ])?;
         assert_ne!(authority_id(&first), authority_id(&later));
+        Ok(())
+    }
+
+    #[test]
+    fn a_revoked_block_is_not_handed_out_again() -> Result<(), CapabilityError> {
+        let minted = minted(Duration::from_secs(60));
+        let first = minted.get("alice", &[WAREHOUSE_READ])?;
+        minted.revoked.add(&[proto::store::Revocation {
+            kind: proto::store::RevocationKind::Capability as i32,
+            credential_id: authority_id(&first),
+            ..Default::default()
+        }]);
+        let next = minted.get("alice", &[WAREHOUSE_READ])?;
+        assert_ne!(authority_id(&first), authority_id(&next));
         Ok(())
     }
 }

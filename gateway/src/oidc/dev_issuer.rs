@@ -42,6 +42,9 @@ pub struct DevClaims {
     /// Not valid before, when set.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub nbf: Option<u64>,
+    /// The token's own id, by which it can be revoked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jti: Option<String>,
 }
 
 /// Signs dev tokens; publishes the matching JWKS.
@@ -117,6 +120,7 @@ impl DevIssuer {
             iat: now,
             exp: now + ttl.as_secs(),
             nbf: None,
+            jti: Some(uuid::Uuid::new_v4().to_string()),
         }
     }
 

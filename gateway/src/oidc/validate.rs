@@ -41,6 +41,8 @@ pub enum AuthError {
     IssuedInFuture,
     #[error("token lives longer than the 24 hours accepted (exp - iat)")]
     TooLong,
+    #[error("token has been revoked")]
+    Revoked,
     #[error("token is invalid")]
     Invalid,
 }
@@ -59,6 +61,7 @@ impl AuthError {
         "not_yet_valid",
         "issued_in_future",
         "too_long",
+        "revoked",
         "invalid",
     ];
 
@@ -77,6 +80,7 @@ impl AuthError {
             Self::NotYetValid => "not_yet_valid",
             Self::IssuedInFuture => "issued_in_future",
             Self::TooLong => "too_long",
+            Self::Revoked => "revoked",
             Self::Invalid => "invalid",
         }
     }
@@ -94,6 +98,8 @@ pub struct Claims {
     pub issuer: String,
     pub subject: String,
     pub scopes: HashSet<String>,
+    /// The token's `jti`, by which it can be revoked; not every issuer sets one.
+    pub token_id: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -102,6 +108,7 @@ struct RawClaims {
     sub: String,
     exp: u64,
     iat: Option<u64>,
+    jti: Option<String>,
     #[serde(default)]
     scope: String,
     #[serde(default)]
@@ -263,6 +270,7 @@ impl JwtValidator {
             issuer: claims.iss,
             subject: claims.sub,
             scopes,
+            token_id: claims.jti,
         })
     }
 }

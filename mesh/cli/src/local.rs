@@ -148,8 +148,9 @@ fn mesh_settings(state: &DevState, workload: &str, options: &Options) -> MeshSet
         tls_cert: Some(files.cert),
         tls_key: Some(files.key),
         tls_reload_secs: options.tls_reload.as_secs().max(1),
-        // Tests reload and check health at the same quick pace.
+        // Tests reload, check health and read revocations at the same quick pace.
         health_check_secs: options.tls_reload.as_secs().max(1),
+        revocation_refresh_secs: options.tls_reload.as_secs().max(1),
         capability_public_keys: state.root_key.public_key_set().to_config_string(),
         metrics_enabled: true,
         metrics_token: options.metrics_token.clone().map(Into::into),
@@ -169,14 +170,20 @@ pub struct WarehouseReplica {
 }
 
 impl WarehouseReplica {
-    /// Starts a warehouse on free ports reading `options.data_dir`'s dataset.
-    pub async fn start(state: &DevState, options: &Options) -> anyhow::Result<Self> {
+    /// Starts a warehouse on free ports reading `options.data_dir`'s
+    /// dataset, reading revocations from the store at `store`.
+    pub async fn start(
+        state: &DevState,
+        options: &Options,
+        store: SocketAddr,
+    ) -> anyhow::Result<Self> {
         let (listeners, address, health, admin) = listeners(0).await?;
         let config = warehouse::Config {
             mesh: mesh_settings(state, "warehouse", options),
             backend: warehouse::Backend::Embedded {
                 path: options.data_dir.join("warehouse.sqlite"),
             },
+            store_address: format!("localhost:{}", store.port()),
         };
         let shutdown = CancellationToken::new();
         let task = tokio::spawn(warehouse::run(config, listeners, shutdown.clone()));
@@ -256,6 +263,7 @@ impl LocalMesh {
             backend: warehouse::Backend::Embedded {
                 path: options.data_dir.join("warehouse.sqlite"),
             },
+            store_address: format!("localhost:{}", store.port()),
         };
         let stop = shutdown.clone();
         tasks.spawn(async move {

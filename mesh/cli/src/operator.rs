@@ -40,6 +40,8 @@ pub enum OperatorError {
         given: String,
         known: Vec<String>,
     },
+    #[error("{method} needs no capability: call it with the operator's certificate alone")]
+    NeedsNoCapability { method: &'static str },
     #[error("ttl must be between 1 and {} seconds", MAX_TTL.as_secs())]
     Ttl,
     #[error("the root key could not be copied: {0}")]

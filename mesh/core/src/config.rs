@@ -228,6 +228,9 @@ pub struct MeshSettings {
     /// How often readiness (database, upstreams) is checked, in seconds.
     #[serde(default = "default_health_check_secs")]
     pub health_check_secs: u64,
+    /// How often the store's revocation list is read again, in seconds.
+    #[serde(default = "default_revocation_refresh_secs")]
+    pub revocation_refresh_secs: u64,
     /// Root public keys accepted on capability tokens: `<id>:<hex>,...`.
     #[serde(default)]
     pub capability_public_keys: String,
@@ -326,6 +329,13 @@ impl MeshSettings {
         Duration::from_secs(self.health_check_secs.max(1))
     }
 
+    /// How long a revocation takes to be refused everywhere, at most
+    /// (revocations committed out of order: up to
+    /// [`crate::revocation::FULL_REFRESH_EVERY`] times this).
+    pub fn revocation_refresh_period(&self) -> Duration {
+        Duration::from_secs(self.revocation_refresh_secs.max(1))
+    }
+
     pub fn tls_reload_period(&self) -> Duration {
         Duration::from_secs(self.tls_reload_secs.max(1))
     }
@@ -377,6 +387,23 @@ impl MeshSettings {
         let transport = link.into().server_transport(self.tls_reload_period());
         Ok(Server::new(spec, transport).metrics_settings(self.metrics()))
     }
+
+    /// Keeps `server`'s revocation list following the store's, read over
+    /// `store` every `REVOCATION_REFRESH_SECS`, until `shutdown`.
+    pub fn follow_revocations(
+        &self,
+        server: &Server,
+        store: crate::client::MeshChannel,
+        shutdown: tokio_util::sync::CancellationToken,
+    ) {
+        crate::revocation::follow(
+            server.revocations().clone(),
+            crate::revocation::StoreSource::new(store),
+            self.revocation_refresh_period(),
+            server.metrics(),
+            shutdown,
+        );
+    }
 }
 
 fn default_trust_domain() -> String {
@@ -388,6 +415,10 @@ fn default_namespace() -> String {
 }
 
 fn default_health_check_secs() -> u64 {
+    5
+}
+
+fn default_revocation_refresh_secs() -> u64 {
     5
 }
 

@@ -7,6 +7,7 @@
 //! - [`sidecar`]: mesh mode: the caller's identity from the pod's proxy's header.
 //! - [`link`]: how a workload's hops are secured: by itself, or by its proxy.
 //! - [`capability`]: biscuit tokens: mint, narrow per call, authorize.
+//! - [`revocation`]: revoked capability blocks and bearer tokens, followed from the store.
 //! - [`trace`]: W3C trace context in gRPC metadata, and server spans.
 //! - [`guard`]: the tower plumbing of a layer that admits or refuses each request.
 //! - [`telemetry`]: the global subscriber and the OTLP exporter.
@@ -29,6 +30,7 @@ pub mod health;
 pub mod identity;
 pub mod link;
 pub mod metrics;
+pub mod revocation;
 pub mod server;
 pub mod sidecar;
 pub mod telemetry;

@@ -14,7 +14,8 @@
 //! 5. the service's own layers (the gateway's edge: CORS, gRPC-web,
 //!    RED metrics, authentication, minting, audit), or else RED metrics
 //!    ([`crate::metrics::rpc`]);
-//! 6. authorization: the caller on the allow-list, its capability checked;
+//! 6. authorization: the caller on the allow-list, its capability checked
+//!    and none of its blocks revoked;
 //!
 //! then health, reflection and the service's routes. A plaintext port serves
 //! only health for kubelet probes, and an optional admin port serves
@@ -61,6 +62,7 @@ use crate::{
     capability::Authorize,
     health::{self, Readiness},
     metrics::{Metrics, MetricsSettings, RpcMetrics, RpcMetricsLayer},
+    revocation::RevocationList,
     tls,
     trace::{ReturnTraceContextLayer, server_trace_layer},
 };
@@ -99,6 +101,7 @@ pub struct Server {
     metrics: Metrics,
     rpc_metrics: RpcMetrics,
     metrics_settings: MetricsSettings,
+    revoked: RevocationList,
 }
 
 impl std::fmt::Debug for Server {
@@ -126,7 +129,15 @@ impl Server {
             rpc_metrics: RpcMetrics::register(&metrics),
             metrics,
             metrics_settings: MetricsSettings::default(),
+            revoked: RevocationList::default(),
         }
+    }
+
+    /// Returns the revocations authorization refuses: empty until the
+    /// service follows the store's list into it
+    /// ([`crate::revocation::follow`]).
+    pub fn revocations(&self) -> &RevocationList {
+        &self.revoked
     }
 
     /// Returns the service's metrics, for its parts to register their
@@ -197,6 +208,7 @@ impl Server {
             metrics,
             rpc_metrics,
             metrics_settings,
+            revoked,
         } = self;
         let (reporter, health) = tonic_health::server::health_reporter();
         let (reflection_v1, reflection_v1alpha) = reflection(&[spec.grpc_service])?;
@@ -216,6 +228,7 @@ impl Server {
                 allowed_callers,
                 verifier,
                 rights,
+                revoked,
                 &metrics,
             )),
             Access::Public => None,

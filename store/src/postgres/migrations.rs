@@ -12,6 +12,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
         2,
         include_str!("../../migrations/0002_ranking_and_recommendation_runs.sql"),
     ),
+    (3, include_str!("../../migrations/0003_revocations.sql")),
 ];
 
 /// An arbitrary constant naming this schema's advisory lock.

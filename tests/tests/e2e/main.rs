@@ -21,6 +21,7 @@ mod public_api;
 mod rate_limits;
 mod refusals;
 mod rest;
+mod revocation;
 mod rotation;
 mod run_history;
 mod sidecar;

@@ -8,10 +8,7 @@ use std::{
 
 use gateway::oidc::dev_issuer::{DevClaims, DevIssuer};
 use hyper_util::rt::TokioIo;
-use mesh_core::{
-    capability::{Capability, Hop, Right, narrow},
-    tls::MeshTls,
-};
+use mesh_core::{capability::Right, tls::MeshTls};
 use mesh_tests::{TestMesh, assert_refused_at_handshake, with_bearer};
 use proto::methods::warehouse_service;
 use proto::{
@@ -31,27 +28,6 @@ const STORE_READ: Right = Right {
     operation: "read",
 };
 
-/// Narrows `capability` for `caller` calling `method` on `callee`.
-fn narrowed(
-    mesh: &TestMesh,
-    capability: &Capability,
-    caller: &str,
-    callee: &str,
-    method: &str,
-    now: SystemTime,
-) -> anyhow::Result<String> {
-    let (caller, callee) = (mesh.id(caller), mesh.id(callee));
-    let hop = Hop {
-        caller: &caller,
-        callee: &callee,
-        service: callee.service(),
-        method,
-        ttl: Duration::from_secs(30),
-        delegated: proto::policy::call_plan(method).unwrap_or_default(),
-    };
-    Ok(narrow(capability, &hop, now)?.to_base64()?)
-}
-
 fn warehouse_as(
     mesh: &TestMesh,
     tls: Arc<MeshTls>,
@@ -70,8 +46,7 @@ async fn internal_calls_need_mtls_an_allowed_caller_and_a_narrowed_live_token() 
     let gateway_tls = mesh.tls_of("gateway")?;
 
     // Control: the gateway's certificate and a token narrowed for the call.
-    let token = narrowed(
-        &mesh,
+    let token = mesh.narrowed(
         &capability,
         "gateway",
         "warehouse",
@@ -103,8 +78,7 @@ async fn internal_calls_need_mtls_an_allowed_caller_and_a_narrowed_live_token() 
 
     // An expired token: minted and narrowed two minutes ago.
     let then = now - Duration::from_secs(120);
-    let stale = narrowed(
-        &mesh,
+    let stale = mesh.narrowed(
         &mesh.mint(&[WAREHOUSE_READ], then)?,
         "gateway",
         "warehouse",
@@ -129,8 +103,7 @@ async fn internal_calls_need_mtls_an_allowed_caller_and_a_narrowed_live_token() 
 
     // A valid token over a connection from a workload not on the allow-list
     // (the store never calls the warehouse; the operator now may).
-    let outsider_token = narrowed(
-        &mesh,
+    let outsider_token = mesh.narrowed(
         &capability,
         "store",
         "warehouse",
@@ -157,8 +130,7 @@ async fn internal_calls_need_mtls_an_allowed_caller_and_a_narrowed_live_token() 
         Duration::from_secs(60),
     )
     .mint("intruder", &[WAREHOUSE_READ], now)?;
-    let forged = narrowed(
-        &mesh,
+    let forged = mesh.narrowed(
         &foreign,
         "gateway",
         "warehouse",
@@ -211,8 +183,7 @@ async fn handshakes_without_a_mesh_certificate_are_refused() -> anyhow::Result<(
     let mesh = TestMesh::start().await?;
     let now = SystemTime::now();
     let capability = mesh.mint(&[WAREHOUSE_READ], now)?;
-    let token = narrowed(
-        &mesh,
+    let token = mesh.narrowed(
         &capability,
         "gateway",
         "warehouse",

@@ -14,7 +14,17 @@ use std::{
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
+use std::sync::Arc;
+
 use super::Principal;
+
+/// What a verified token says: who, and the token's own id (`jti`), which
+/// is checked against the revocation list on every call, cached or not.
+#[derive(Clone, Debug)]
+pub(super) struct Verified {
+    pub principal: Principal,
+    pub token_id: Option<Arc<str>>,
+}
 
 /// The longest a verified token is trusted without checking it again.
 const KEEP: Duration = Duration::from_secs(60);
@@ -25,7 +35,7 @@ const CAPACITY: usize = 10_000;
 /// Principals of recently verified tokens.
 #[derive(Debug, Default)]
 pub(super) struct VerifiedTokens {
-    entries: Mutex<HashMap<[u8; 32], (Principal, SystemTime)>>,
+    entries: Mutex<HashMap<[u8; 32], (Verified, SystemTime)>>,
 }
 
 fn key(token: &str) -> [u8; 32] {
@@ -33,16 +43,16 @@ fn key(token: &str) -> [u8; 32] {
 }
 
 impl VerifiedTokens {
-    /// Returns the principal of `token` if it was verified lately and has
-    /// not expired.
-    pub(super) fn get(&self, token: &str, now: SystemTime) -> Option<Principal> {
+    /// Returns what `token` says if it was verified lately and has not
+    /// expired.
+    pub(super) fn get(&self, token: &str, now: SystemTime) -> Option<Verified> {
         let entries = self.entries.lock().ok()?;
-        let (principal, until) = entries.get(&key(token))?;
-        (now < *until).then(|| principal.clone())
+        let (verified, until) = entries.get(&key(token))?;
+        (now < *until).then(|| verified.clone())
     }
 
-    /// Remembers that `token`, just verified, is `principal`'s.
-    pub(super) fn insert(&self, token: &str, principal: &Principal, now: SystemTime) {
+    /// Remembers what `token`, just verified, says.
+    pub(super) fn insert(&self, token: &str, verified: &Verified, now: SystemTime) {
         let Some(expires) = expiry(token) else { return };
         let until = expires.min(now + KEEP);
         let Ok(mut entries) = self.entries.lock() else {
@@ -54,7 +64,7 @@ impl VerifiedTokens {
                 entries.clear();
             }
         }
-        entries.insert(key(token), (principal.clone(), until));
+        entries.insert(key(token), (verified.clone(), until));
     }
 }
 
@@ -73,7 +83,7 @@ fn expiry(token: &str) -> Option<SystemTime> {
 
 #[cfg(test)]
 mod tests {
-    use std::{collections::HashSet, sync::Arc};
+    use std::collections::HashSet;
 
     use super::*;
 
@@ -83,10 +93,13 @@ mod tests {
         format!("e30.{payload}.c2ln")
     }
 
-    fn principal() -> Principal {
-        Principal {
-            id: "p".into(),
-            scopes: Arc::new(HashSet::new()),
+    fn principal() -> Verified {
+        Verified {
+            principal: Principal {
+                id: "p".into(),
+                scopes: Arc::new(HashSet::new()),
+            },
+            token_id: None,
         }
     }
 

@@ -249,6 +249,7 @@ async fn a_token_from_a_rotated_in_key_passes_once_the_set_is_refetched() -> any
         iat: now,
         exp: now + 600,
         nbf: None,
+        jti: None,
     };
     let sign = |kid: &str, key: &jsonwebtoken::EncodingKey| {
         let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::EdDSA);

@@ -90,6 +90,9 @@ pub fn resolve(service_name: &str, method: &str) -> Result<Target, OperatorError
     let found = short
         .and_then(|short| known.iter().find(|m| m.name == short))
         .ok_or_else(unknown)?;
+    if proto::policy::needs_identity_only(found.path) {
+        return Err(OperatorError::NeedsNoCapability { method: found.path });
+    }
     let right = proto::policy::required_right(found.path).ok_or_else(unknown)?;
     Ok(Target {
         service: service.name,
@@ -159,14 +162,22 @@ mod tests {
     }
 
     #[test]
-    fn every_method_of_every_internal_service_needs_a_right() -> anyhow::Result<()> {
+    fn every_method_of_every_internal_service_needs_a_right_or_no_capability() -> anyhow::Result<()>
+    {
         for service in INTERNAL_SERVICES {
             let methods = methods(service);
             assert!(!methods.is_empty(), "{}", service.name);
             for method in methods {
-                resolve(service.name, method.name)?;
+                match resolve(service.name, method.name) {
+                    Err(OperatorError::NeedsNoCapability { .. }) => {
+                        assert!(proto::policy::needs_identity_only(method.path))
+                    }
+                    resolved => drop(resolved?),
+                }
             }
         }
+        let error = resolve("store", "ListRevocations").expect_err("no capability needed");
+        assert!(error.to_string().contains("certificate alone"), "{error}");
         Ok(())
     }
 }

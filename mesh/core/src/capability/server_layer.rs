@@ -1,6 +1,8 @@
 //! The receiving side: every application call must come from an allowed
-//! workload and carry a token that authorizes this very call. Health and
-//! reflection need only a caller the transport vouched for. Each refusal
+//! workload and carry a token that authorizes this very call, none of
+//! whose blocks is revoked. Health and reflection need only a caller the
+//! transport vouched for; the few methods `proto::policy` marks identity
+//! only (the revocation list) need an allowed caller and no token. Each refusal
 //! counts in `forecast_mesh_capability_refusals_total{reason}`, one of
 //! [`REFUSAL_REASONS`].
 
@@ -13,6 +15,7 @@ use crate::{
     guard::{Guard, GuardLayer, is_open},
     identity::{PeerIdentity, SpiffeId},
     metrics::{CounterBy, Metrics},
+    revocation::RevocationList,
 };
 
 /// Why a call was refused, as `forecast_mesh_capability_refusals_total`
@@ -27,6 +30,7 @@ pub(crate) const REFUSAL_REASONS: &[&str] = &[
     "over_limit",
     "run_limit",
     "denied",
+    "revoked",
     "internal",
 ];
 
@@ -54,6 +58,7 @@ pub struct Authorize {
     allowed_callers: BTreeSet<SpiffeId>,
     verifier: CapabilityVerifier,
     rights: MethodRights,
+    revoked: RevocationList,
     refusals: CounterBy,
 }
 
@@ -66,6 +71,7 @@ impl Authorize {
         allowed_callers: impl IntoIterator<Item = SpiffeId>,
         verifier: CapabilityVerifier,
         rights: MethodRights,
+        revoked: RevocationList,
         metrics: &Metrics,
     ) -> AuthorizeLayer {
         let allowed_callers = allowed_callers.into_iter().collect();
@@ -80,6 +86,7 @@ impl Authorize {
             allowed_callers,
             verifier,
             rights,
+            revoked,
             refusals,
         })
     }
@@ -119,6 +126,9 @@ impl Authorize {
                 )),
             ));
         }
+        if proto::policy::needs_identity_only(&method) {
+            return Ok(());
+        }
         let right = (self.rights)(&method)
             .filter(|right| right.service == self.service)
             .ok_or_else(|| {
@@ -139,6 +149,15 @@ impl Authorize {
             now: SystemTime::now(),
         };
         let capability = self.verifier.authorize(token, &facts).map_err(refused)?;
+        if self
+            .revoked
+            .any_capability_revoked(capability.revocation_ids().iter().map(String::as_str))
+        {
+            return Err((
+                "revoked",
+                tonic::Status::unauthenticated("capability token revoked"),
+            ));
+        }
         request.extensions_mut().insert(capability);
         Ok(())
     }
