@@ -268,11 +268,11 @@ async fn prometheus_scrapes_red_per_method() -> anyhow::Result<()> {
             1.0,
         )
         .await?;
-    // Every capability refusal reason is served from zero.
+    // Every capability refusal reason (11, `revoked` included) is served from zero.
     prometheus
         .wait_for(
             "count(forecast_mesh_capability_refusals_total{service=\"warehouse\"} == 0)",
-            10.0,
+            11.0,
         )
         .await?;
     // Labels come from the method table only: no caller's path, no principal.
