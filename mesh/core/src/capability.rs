@@ -7,8 +7,11 @@
 //! - [`verify`]: a receiver's authorization and the error each failure maps to.
 //! - [`limits`]: the hard limits on a token's size and shape, checked before
 //!   it is verified or evaluated.
-//! - [`server_layer`] / [`client_layer`]: the tower layers that do the above per request.
+//! - [`server_layer`] / [`client_layer`]: the tower layers that do the above
+//!   per request, the caller reusing a narrowed token for a few seconds and
+//!   the receiver a grant (`authorized`) for two.
 
+mod authorized;
 mod client_layer;
 mod keys;
 pub mod limits;

@@ -10,7 +10,7 @@ use std::{collections::BTreeSet, time::SystemTime};
 
 use http::Request;
 
-use super::{CallFacts, CapabilityError, CapabilityVerifier, Right};
+use super::{CallFacts, CapabilityError, CapabilityVerifier, Right, authorized::Authorized};
 use crate::{
     guard::{Guard, GuardLayer, is_open},
     identity::{PeerIdentity, SpiffeId},
@@ -59,6 +59,7 @@ pub struct Authorize {
     verifier: CapabilityVerifier,
     rights: MethodRights,
     revoked: RevocationList,
+    authorized: Authorized,
     refusals: CounterBy,
 }
 
@@ -87,6 +88,7 @@ impl Authorize {
             verifier,
             rights,
             revoked,
+            authorized: Authorized::default(),
             refusals,
         })
     }
@@ -148,7 +150,12 @@ impl Authorize {
             operation: right.operation,
             now: SystemTime::now(),
         };
-        let capability = self.verifier.authorize(token, &facts).map_err(refused)?;
+        let capability = self
+            .authorized
+            .get_or_authorize(token, &method, &peer, || {
+                self.verifier.authorize(token, &facts)
+            })
+            .map_err(refused)?;
         if self
             .revoked
             .any_capability_revoked(capability.revocation_ids().iter().map(String::as_str))
