@@ -50,9 +50,7 @@ impl MintedCapabilities {
         let key = (Arc::<str>::from(principal), rights.to_vec());
         if let Some((minted_at, capability)) = self.kept.get(&key)
             && minted_at.elapsed() < self.reuse_for
-            && !self
-                .revoked
-                .any_capability_revoked(capability.revocation_ids().iter().map(String::as_str))
+            && !self.revoked.revokes(&capability)
         {
             return Ok(capability);
         }

@@ -19,6 +19,8 @@ use std::{
 
 use proto::store::{Revocation, RevocationKind};
 
+use crate::capability::Capability;
+
 pub use follow::{FULL_REFRESH_EVERY, RevocationPage, RevocationSource, StoreSource, follow};
 
 /// The revocations one service knows, shared by everything that checks.
@@ -78,6 +80,16 @@ impl RevocationList {
         }
         ids.into_iter()
             .any(|id| revoked.capabilities.contains_key(id))
+    }
+
+    /// Returns true when one of `capability`'s blocks is revoked. With no
+    /// block revoked (the usual case) the token's ids are not even read:
+    /// this runs on every internal call.
+    pub fn revokes(&self, capability: &Capability) -> bool {
+        if self.read().capabilities.is_empty() {
+            return false;
+        }
+        self.any_capability_revoked(capability.revocation_ids().iter().map(String::as_str))
     }
 
     /// Returns true when the bearer token with this `jti` is revoked.
@@ -165,6 +177,25 @@ mod tests {
             !list.any_capability_revoked(["jti-1"]),
             "a token id is no block id"
         );
+    }
+
+    #[test]
+    fn a_capability_is_revoked_by_any_of_its_blocks()
+    -> Result<(), crate::capability::CapabilityError> {
+        use crate::capability::{CapabilityMinter, RootKey, rights::WAREHOUSE_READ};
+        let capability = CapabilityMinter::new(RootKey::generate(1), Duration::from_secs(60))
+            .mint("p", &[WAREHOUSE_READ], SystemTime::now())?;
+        let list = RevocationList::default();
+        assert!(!list.revokes(&capability));
+        list.add(&[revocation(RevocationKind::Capability, "00ff", 0)]);
+        assert!(!list.revokes(&capability), "another block");
+        list.add(&[revocation(
+            RevocationKind::Capability,
+            &capability.revocation_ids()[0],
+            0,
+        )]);
+        assert!(list.revokes(&capability));
+        Ok(())
     }
 
     #[test]

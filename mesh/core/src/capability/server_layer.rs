@@ -156,10 +156,7 @@ impl Authorize {
                 self.verifier.authorize(token, &facts)
             })
             .map_err(refused)?;
-        if self
-            .revoked
-            .any_capability_revoked(capability.revocation_ids().iter().map(String::as_str))
-        {
+        if self.revoked.revokes(&capability) {
             return Err((
                 "revoked",
                 tonic::Status::unauthenticated("capability token revoked"),
