@@ -5,7 +5,8 @@
 //! shared layer stack, outermost first:
 //!
 //! 1. trace: a server span per call, parented on the caller's context,
-//!    whose `traceparent` every response carries back;
+//!    whose `traceparent` every response carries back (health and
+//!    reflection make none);
 //! 2. admission: at most so many calls in flight, the rest shed at once
 //!    with `UNAVAILABLE` ([`Limits`], with the HTTP/2 limits);
 //! 3. deadline: a call whose `grpc-timeout` runs out answers

@@ -1,6 +1,9 @@
 //! One server span per call, a child of the caller's span, named and tagged
 //! after the OpenTelemetry RPC conventions: `rpc.system`, `rpc.service`,
-//! `rpc.method`, `rpc.grpc.status_code`.
+//! `rpc.method`, `rpc.grpc.status_code`. Health checks and reflection are
+//! not traced: kubelet and the upstreams' readiness checks probe every few
+//! seconds, and a span per probe is noise in every trace store and a
+//! fifth of a health check's CPU.
 
 use std::time::Duration;
 
@@ -41,6 +44,9 @@ pub struct ServerSpan;
 impl<B> MakeSpan<B> for ServerSpan {
     fn make_span(&mut self, request: &Request<B>) -> Span {
         let path = request.uri().path();
+        if crate::guard::is_open(path) {
+            return Span::none();
+        }
         let (service, method) = path
             .trim_start_matches('/')
             .split_once('/')
@@ -99,5 +105,27 @@ fn record_status(headers: &HeaderMap, span: &Span) {
         .and_then(|v| v.parse::<i32>().ok())
     {
         span.record("rpc.grpc.status_code", code);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn span_for(path: &str) -> Span {
+        let request = Request::builder()
+            .uri(path)
+            .body(())
+            .unwrap_or_else(|e| panic!("{e}"));
+        tracing::subscriber::with_default(tracing_subscriber::registry(), || {
+            ServerSpan.make_span(&request)
+        })
+    }
+
+    #[test]
+    fn application_calls_are_traced_and_probes_are_not() {
+        assert!(!span_for("/forecastmesh.warehouse.v1.WarehouseService/GetKpis").is_none());
+        assert!(span_for("/grpc.health.v1.Health/Check").is_none());
+        assert!(span_for("/grpc.reflection.v1.ServerReflection/ServerReflectionInfo").is_none());
     }
 }
