@@ -172,7 +172,9 @@ mod tests {
                     Err(OperatorError::NeedsNoCapability { .. }) => {
                         assert!(proto::policy::needs_identity_only(method.path))
                     }
-                    resolved => drop(resolved?),
+                    resolved => {
+                        resolved?;
+                    }
                 }
             }
         }
