@@ -160,7 +160,10 @@ try {
   await page.setViewportSize({ width: 1280, height: 900 });
 
   // Keyboard: the skip link comes first and moves focus to the content.
+  // A reload, not a navigation to the same #/ (which keeps the page and
+  // Chromium's focus starting point where the last step left them).
   await page.goto(`${GATEWAY}/#/`);
+  await page.reload();
   await page.locator('[data-kpi="revenue"]').waitFor();
   await page.keyboard.press("Tab");
   assert.equal(await page.evaluate(() => document.activeElement?.textContent), "Skip to content");
