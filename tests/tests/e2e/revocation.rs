@@ -91,7 +91,7 @@ async fn a_revoked_bearer_token_is_refused_at_the_edge_and_others_are_not() -> a
     let claims = mesh.claims();
     let jti = claims.jti.clone().expect("dev tokens carry a jti");
     let token = mesh.state.issuer.sign(&claims)?;
-    let mut gateway = mesh.gateway().await?;
+    let gateway = mesh.gateway().await?;
     let kpis = |token: String| {
         let mut gateway = gateway.clone();
         async move {
@@ -109,12 +109,7 @@ async fn a_revoked_bearer_token_is_refused_at_the_edge_and_others_are_not() -> a
     refused_as_revoked("the revoked bearer token", || kpis(token.clone())).await?;
 
     // The same user with another token is not refused.
-    gateway
-        .get_kpis(with_bearer(
-            &mesh.bearer()?,
-            PublicGetKpis { window_days: 7 },
-        )?)
-        .await?;
+    kpis(mesh.bearer()?).await??;
     let refusals = metric_sum(mesh.admin_of("gateway")?, None, |line| {
         line.starts_with("forecast_mesh_jwt_refusals_total") && line.contains("\"revoked\"")
     })
@@ -126,7 +121,7 @@ async fn a_revoked_bearer_token_is_refused_at_the_edge_and_others_are_not() -> a
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_revoked_block_is_refused_by_the_warehouse_and_the_store() -> anyhow::Result<()> {
     let mesh = TestMesh::start().await?;
-    let mut warehouse = WarehouseServiceClient::new(
+    let warehouse = WarehouseServiceClient::new(
         mesh.mtls_channel(mesh.addresses.warehouse, mesh.tls_of("operator")?)?,
     );
     let now = SystemTime::now();
@@ -159,10 +154,7 @@ async fn a_revoked_block_is_refused_by_the_warehouse_and_the_store() -> anyhow::
     })
     .await?;
     // Another capability is not refused.
-    let fresh = narrowed_kpis(&mesh.mint(&[WAREHOUSE_READ], now)?)?;
-    warehouse
-        .get_kpis(with_bearer(&fresh, GetKpisRequest { window_days: 7 })?)
-        .await?;
+    kpis(narrowed_kpis(&mesh.mint(&[WAREHOUSE_READ], now)?)?).await??;
     let refusals = metric_sum(mesh.admin_of("warehouse")?, None, |line| {
         line.starts_with("forecast_mesh_capability_refusals_total") && line.contains("\"revoked\"")
     })

@@ -78,6 +78,22 @@ mod tests {
     use super::*;
     use crate::capability::{CapabilityMinter, RootKey, rights::WAREHOUSE_READ};
 
+    /// Asks `authorized` about `token`, with an authorization that counts
+    /// its runs in `runs` and grants (or, with `grants` false, refuses).
+    fn ask(
+        authorized: &Authorized,
+        runs: &Cell<u32>,
+        (token, method, caller): (&str, &str, &SpiffeId),
+        grants: bool,
+    ) -> bool {
+        authorized
+            .get_or_authorize(token, method, caller, || {
+                runs.set(runs.get() + 1);
+                if grants { Ok(capability()) } else { Err(()) }
+            })
+            .is_ok()
+    }
+
     fn capability() -> Capability {
         CapabilityMinter::new(RootKey::generate(1), Duration::from_secs(60))
             .mint("p", &[WAREHOUSE_READ], SystemTime::now())
@@ -86,60 +102,27 @@ mod tests {
 
     #[test]
     fn a_grant_is_kept_per_token_method_and_caller_and_refusals_are_not() {
-        let authorized = Authorized::default();
-        let runs = Cell::new(0);
-        let grant = || {
-            runs.set(runs.get() + 1);
-            Ok::<_, ()>(capability())
-        };
+        let (authorized, runs) = (Authorized::default(), Cell::new(0));
         let gateway = SpiffeId::workload("t", "n", "gateway");
         let forecaster = SpiffeId::workload("t", "n", "forecaster");
-        assert!(
-            authorized
-                .get_or_authorize("tok", "/m", &gateway, grant)
-                .is_ok()
-        );
-        assert!(
-            authorized
-                .get_or_authorize("tok", "/m", &gateway, grant)
-                .is_ok()
-        );
+        assert!(ask(&authorized, &runs, ("tok", "/m", &gateway), true));
+        assert!(ask(&authorized, &runs, ("tok", "/m", &gateway), true));
         assert_eq!(runs.get(), 1, "the second call used the grant");
-        assert!(
-            authorized
-                .get_or_authorize("tok", "/other", &gateway, grant)
-                .is_ok()
-        );
-        assert!(
-            authorized
-                .get_or_authorize("tok", "/m", &forecaster, grant)
-                .is_ok()
-        );
-        assert!(
-            authorized
-                .get_or_authorize("tok2", "/m", &gateway, grant)
-                .is_ok()
-        );
+        for other in [
+            ("tok", "/other", &gateway),
+            ("tok", "/m", &forecaster),
+            ("tok2", "/m", &gateway),
+        ] {
+            assert!(ask(&authorized, &runs, other, true));
+        }
         assert_eq!(
             runs.get(),
             4,
             "another method, caller or token is authorized anew"
         );
 
-        let refuse = || {
-            runs.set(runs.get() + 1);
-            Err::<Capability, _>(())
-        };
-        assert!(
-            authorized
-                .get_or_authorize("bad", "/m", &gateway, refuse)
-                .is_err()
-        );
-        assert!(
-            authorized
-                .get_or_authorize("bad", "/m", &gateway, refuse)
-                .is_err()
-        );
+        assert!(!ask(&authorized, &runs, ("bad", "/m", &gateway), false));
+        assert!(!ask(&authorized, &runs, ("bad", "/m", &gateway), false));
         assert_eq!(runs.get(), 6, "a refusal is never kept");
     }
 
@@ -147,22 +130,10 @@ mod tests {
     fn a_grant_is_worked_out_again_once_it_is_older_than_the_window() {
         let authorized = Authorized::keeping_for(Duration::from_millis(30));
         let runs = Cell::new(0);
-        let grant = || {
-            runs.set(runs.get() + 1);
-            Ok::<_, ()>(capability())
-        };
         let caller = SpiffeId::workload("t", "n", "gateway");
-        assert!(
-            authorized
-                .get_or_authorize("tok", "/m", &caller, grant)
-                .is_ok()
-        );
+        assert!(ask(&authorized, &runs, ("tok", "/m", &caller), true));
         std::thread::sleep(Duration::from_millis(40));
-        assert!(
-            authorized
-                .get_or_authorize("tok", "/m", &caller, grant)
-                .is_ok()
-        );
+        assert!(ask(&authorized, &runs, ("tok", "/m", &caller), true));
         assert_eq!(runs.get(), 2);
     }
 }

@@ -51,10 +51,26 @@ impl Replica {
 }
 
 /// The dev material of a server (`warehouse`) and a client (`gateway`).
-fn material(dir: &std::path::Path) -> anyhow::Result<(Arc<MeshTls>, Arc<MeshTls>)> {
-    certs::issue_all(dir, "td", "ns", &["warehouse", "gateway"])?;
-    let load = |service| MeshTls::load(certs::files_in(dir, service));
-    Ok((load("warehouse")?, load("gateway")?))
+/// What every test here starts from: the warehouse's and the gateway's TLS
+/// material (in a directory that lives as long as this) and a shutdown for
+/// the replicas.
+struct Fixture {
+    _dir: tempfile::TempDir,
+    server: Arc<MeshTls>,
+    client: Arc<MeshTls>,
+    shutdown: CancellationToken,
+}
+
+fn fixture() -> anyhow::Result<Fixture> {
+    let dir = tempfile::tempdir()?;
+    certs::issue_all(dir.path(), "td", "ns", &["warehouse", "gateway"])?;
+    let load = |service| MeshTls::load(certs::files_in(dir.path(), service));
+    Ok(Fixture {
+        server: load("warehouse")?,
+        client: load("gateway")?,
+        shutdown: CancellationToken::new(),
+        _dir: dir,
+    })
 }
 
 /// What a test's resolver answers, and how often it was asked.
@@ -111,14 +127,16 @@ async fn check(upstream: &Upstream) -> anyhow::Result<()> {
 
 #[tokio::test]
 async fn calls_spread_over_the_resolved_replicas_and_follow_the_answers() -> anyhow::Result<()> {
-    let dir = tempfile::tempdir()?;
-    let (server, client) = material(dir.path())?;
-    let shutdown = CancellationToken::new();
+    let f = fixture()?;
     // 127.0.0.2 is not among the certificate's names: the name is checked.
-    let one = Replica::start("127.0.0.1", server.clone(), &shutdown).await?;
-    let two = Replica::start("127.0.0.2", server, &shutdown).await?;
+    let one = Replica::start("127.0.0.1", f.server.clone(), &f.shutdown).await?;
+    let two = Replica::start("127.0.0.2", f.server.clone(), &f.shutdown).await?;
     let answer = Answer::new(Ok(vec![one.address, two.address]));
-    let upstream = balanced(endpoint("warehouse:50051")?, client, resolver(&answer));
+    let upstream = balanced(
+        endpoint("warehouse:50051")?,
+        f.client.clone(),
+        resolver(&answer),
+    );
 
     for _ in 0..40 {
         check(&upstream).await?;
@@ -146,25 +164,23 @@ async fn calls_spread_over_the_resolved_replicas_and_follow_the_answers() -> any
         check(&upstream).await?;
     }
     assert_eq!((one.calls(), two.calls()), (before_one + 40, before_two));
-    shutdown.cancel();
+    f.shutdown.cancel();
     Ok(())
 }
 
 #[tokio::test]
 async fn a_name_that_does_not_resolve_yet_is_dialed_by_name() -> anyhow::Result<()> {
-    let dir = tempfile::tempdir()?;
-    let (server, client) = material(dir.path())?;
-    let shutdown = CancellationToken::new();
-    let replica = Replica::start("127.0.0.1", server, &shutdown).await?;
+    let f = fixture()?;
+    let replica = Replica::start("127.0.0.1", f.server.clone(), &f.shutdown).await?;
     let answer = Answer::new(Err(io::Error::other("not yet")));
     let upstream = balanced(
         endpoint(&format!("localhost:{}", replica.address.port()))?,
-        client,
+        f.client.clone(),
         resolver(&answer),
     );
 
     check(&upstream).await?;
     assert_eq!(replica.calls(), 1);
-    shutdown.cancel();
+    f.shutdown.cancel();
     Ok(())
 }
