@@ -1,9 +1,14 @@
-//! The bounded pool forecasting runs on: at most `threads` fits at once on
-//! tokio's blocking threads, at most `queue` more waiting their turn, and a
-//! fit past that refused at once rather than queued without bound. A fit's
-//! place is held until its work really ends, not when its caller leaves, so
-//! the bound holds on the CPU too; a caller that leaves sets the fit's
+//! The bounded pool forecasting runs on: at most `threads` threads fitting
+//! at once, at most `queue` more fits waiting their turn, and a fit past
+//! that refused at once rather than queued without bound. A fit's place is
+//! held until its work really ends, not when its caller leaves, so the
+//! bound holds on the CPU too; a caller that leaves sets the fit's
 //! cancellation flag, and the fit stops at its next check.
+//!
+//! A fit takes one thread, and as [`Lanes`] every other thread free when it
+//! starts: alone, a fit runs its models on all the cores; when fits arrive
+//! together, each has one, as before. Either way no more than `threads`
+//! threads fit at once.
 
 use std::{
     sync::{Arc, atomic::AtomicBool},
@@ -13,12 +18,13 @@ use std::{
 use tokio::sync::Semaphore;
 use tonic::Status;
 
-use crate::model::{CancelOnDrop, Stop};
+use crate::model::{CancelOnDrop, Lanes, Stop};
 
 /// The pool's sizes and each fit's time budget.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FitLimits {
-    /// Fits running at once.
+    /// Threads fitting at once: fits running at once, or fewer fits each
+    /// spread over several.
     pub threads: usize,
     /// Fits waiting for a thread; more are refused.
     pub queue: usize,
@@ -42,7 +48,7 @@ pub struct FitPool {
     limits: FitLimits,
     /// One permit per fit running or waiting.
     admitted: Arc<Semaphore>,
-    /// One permit per fit running.
+    /// One permit per thread fitting.
     running: Arc<Semaphore>,
 }
 
@@ -62,16 +68,17 @@ impl FitPool {
 
     /// Runs `work` on the pool, stopping it (through the [`Stop`] it is
     /// given) when this future is dropped, at `deadline`, or past the
-    /// budget. Refused with `RESOURCE_EXHAUSTED` when the queue is full.
+    /// budget, and giving it the [`Lanes`] free when it starts. Refused
+    /// with `RESOURCE_EXHAUSTED` when the queue is full.
     pub async fn run<T: Send + 'static>(
         &self,
         deadline: Option<Instant>,
-        work: impl FnOnce(&Stop) -> T + Send + 'static,
+        work: impl FnOnce(&Stop, Lanes) -> T + Send + 'static,
     ) -> Result<T, Status> {
         let admitted = self.admitted.clone().try_acquire_owned().map_err(|_| {
             Status::resource_exhausted(format!(
-                "the forecaster is busy: {} fits running and {} waiting, the fit queue limit; try again later",
-                self.limits.threads, self.limits.queue
+                "the forecaster is busy: {} fits running or waiting, the fit queue limit; try again later",
+                self.limits.threads + self.limits.queue
             ))
         })?;
         let running = self
@@ -80,12 +87,20 @@ impl FitPool {
             .acquire_owned()
             .await
             .map_err(|_| Status::unavailable("the forecaster is shutting down"))?;
+        let mut threads = vec![running];
+        while threads.len() < self.limits.threads {
+            match self.running.clone().try_acquire_owned() {
+                Ok(free) => threads.push(free),
+                Err(_) => break,
+            }
+        }
+        let lanes = Lanes::new(threads.len());
         let cancelled = Arc::new(AtomicBool::new(false));
         let _cancel_on_drop = CancelOnDrop(cancelled.clone());
         let stop = Stop::new(cancelled, deadline, self.limits.budget);
         tokio::task::spawn_blocking(move || {
-            let _held = (admitted, running);
-            work(&stop)
+            let _held = (admitted, threads);
+            work(&stop, lanes)
         })
         .await
         .map_err(|error| {
@@ -124,7 +139,7 @@ mod tests {
         let released = Arc::new(AtomicBool::new(false));
         let wait = |pool: FitPool, released: Arc<AtomicBool>| {
             tokio::spawn(async move {
-                pool.run(None, move |_| {
+                pool.run(None, move |_, _| {
                     while !released.load(Ordering::Relaxed) {
                         std::thread::sleep(Duration::from_millis(1));
                     }
@@ -140,7 +155,7 @@ mod tests {
             tokio::task::yield_now().await;
         }
         let started = Instant::now();
-        let refused = pool.run(None, |_| ()).await.expect_err("queue full");
+        let refused = pool.run(None, |_, _| ()).await.expect_err("queue full");
         assert_eq!(refused.code(), tonic::Code::ResourceExhausted);
         assert!(refused.message().contains("fit queue limit"), "{refused:?}");
         assert!(started.elapsed() < Duration::from_millis(50));
@@ -148,7 +163,26 @@ mod tests {
         assert_eq!(first.await.ok().and_then(Result::ok), Some("done"));
         assert_eq!(second.await.ok().and_then(Result::ok), Some("done"));
         // The control: with the places free again, a fit runs.
-        assert_eq!(pool.run(None, |_| 7).await.ok(), Some(7));
+        assert_eq!(pool.run(None, |_, _| 7).await.ok(), Some(7));
+    }
+
+    #[tokio::test]
+    async fn a_fit_is_given_every_thread_free_when_it_starts() {
+        let pool = FitPool::new(FitLimits {
+            threads: 2,
+            queue: 1,
+            budget: Duration::from_secs(30),
+        });
+        let lanes = |pool: FitPool| async move { pool.run(None, |_, lanes| lanes.count()).await };
+        assert_eq!(lanes(pool.clone()).await.ok(), Some(2));
+        // With one thread busy (held here, as another fit would), one lane.
+        let busy = pool.running.clone().try_acquire_owned();
+        assert!(busy.is_ok());
+        assert_eq!(lanes(pool.clone()).await.ok(), Some(1));
+        drop(busy);
+        // Every thread is handed back when a fit ends.
+        assert_eq!(pool.running.available_permits(), 2);
+        assert_eq!(lanes(pool.clone()).await.ok(), Some(2));
     }
 
     #[tokio::test]
@@ -161,7 +195,7 @@ mod tests {
         let checks = Arc::new(AtomicUsize::new(0));
         let (answer, answered) = tokio::sync::oneshot::channel();
         let counted = checks.clone();
-        let call = pool.run(None, move |stop| {
+        let call = pool.run(None, move |stop, _| {
             let why = spin(stop, &counted);
             let _ = answer.send(why);
         });
@@ -176,7 +210,7 @@ mod tests {
             }
         });
         assert!(freed.await.is_ok(), "the place was never freed");
-        assert_eq!(pool.run(None, |_| 1).await.ok(), Some(1));
+        assert_eq!(pool.run(None, |_, _| 1).await.ok(), Some(1));
         assert!(checks.load(Ordering::Relaxed) > 1);
     }
 
@@ -193,13 +227,13 @@ mod tests {
         let why = pool
             .run(
                 Some(Instant::now() + Duration::from_millis(50)),
-                move |stop| spin(stop, &counted),
+                move |stop, _| spin(stop, &counted),
             )
             .await;
         assert_eq!(why.ok(), Some("deadline"));
         assert!(started.elapsed() < Duration::from_millis(140));
         let counted = checks.clone();
-        let why = pool.run(None, move |stop| spin(stop, &counted)).await;
+        let why = pool.run(None, move |stop, _| spin(stop, &counted)).await;
         assert_eq!(why.ok(), Some("budget"));
         assert!(started.elapsed() < Duration::from_secs(1));
     }

@@ -14,6 +14,7 @@
 //! - [`calibrate`]: intervals widened or narrowed to cover as they claim.
 //! - [`decompose`], [`optimize`]: seasonal indices and Nelder–Mead.
 //! - [`stop`]: cancellation, the caller's deadline and the fit's time budget.
+//! - [`lanes`]: a fit's independent model fits spread over its threads.
 
 mod arima;
 mod backtest;
@@ -22,6 +23,7 @@ mod candidates;
 mod combine;
 mod decompose;
 mod ets;
+mod lanes;
 mod metrics;
 mod optimize;
 mod seasonality;
@@ -32,6 +34,7 @@ pub use backtest::{
     Choice, ModelScore, choose_and_forecast, choose_and_forecast_until, minimum_history,
 };
 pub use candidates::{Candidate, Interval, SeriesForecast};
+pub use lanes::Lanes;
 pub use seasonality::{Seasons, detect as detect_seasonality};
 pub use stop::{CancelOnDrop, Stop};
 

@@ -149,20 +149,39 @@ fn polynomials(order: &Order, s: &Split<'_>) -> (Vec<f64>, Vec<f64>) {
     (ar, ma)
 }
 
+/// The nonzero coefficients of a lag polynomial as (lag, coefficient), lags
+/// ascending. A seasonal model's expanded polynomial is mostly zeros (for a
+/// weekly season, five of nine lags at most), and the residual recursion
+/// runs over every step of the series at every evaluation of the search.
+fn nonzero_lags(coefficients: &[f64]) -> Vec<(usize, f64)> {
+    coefficients
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| **c != 0.0)
+        .map(|(k, c)| (k + 1, *c))
+        .collect()
+}
+
 /// The conditional residuals of the differenced series `w`: zero before
 /// the AR part has its lags.
+///
+/// Skipping the zero coefficients and centring the series once leave every
+/// residual what the full recursion gives, bit for bit: subtracting
+/// `0 · x` changes nothing for a finite `x`, and where `x` is not finite
+/// the sum of squares is not finite either way.
 fn residuals(w: &[f64], ar: &[f64], ma: &[f64], mean: f64) -> Vec<f64> {
     let start = ar.len();
+    let centred: Vec<f64> = w.iter().map(|v| v - mean).collect();
+    let (ar, ma) = (nonzero_lags(ar), nonzero_lags(ma));
     let mut e = vec![0.0; w.len()];
     for t in start..w.len() {
-        let mut value = w[t] - mean;
-        for (k, a) in ar.iter().enumerate() {
-            value -= a * (w[t - k - 1] - mean);
+        let mut value = centred[t];
+        for &(lag, a) in &ar {
+            value -= a * centred[t - lag];
         }
-        for (k, m) in ma.iter().enumerate() {
-            if t > k {
-                value -= m * e[t - k - 1];
-            }
+        // Lags ascend: those past `t` reach before the series and count 0.
+        for &(lag, m) in ma.iter().take_while(|(lag, _)| *lag <= t) {
+            value -= m * e[t - lag];
         }
         e[t] = value;
     }

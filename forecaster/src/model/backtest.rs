@@ -4,7 +4,7 @@
 //! calibrated on its own backtest errors.
 
 use super::{
-    Candidate, ModelError, Problem, SeriesForecast, Stop, calibrate, check_input, combine,
+    Candidate, Lanes, ModelError, Problem, SeriesForecast, Stop, calibrate, check_input, combine,
     metrics::{Tally, mase_scale},
     seasonality::{self, Seasons},
 };
@@ -75,12 +75,17 @@ pub fn minimum_history(frequency: Frequency, horizon: usize) -> usize {
 
 /// Chooses a model by backtest and forecasts the problem's horizon with it.
 pub fn choose_and_forecast(problem: Problem<'_>) -> Result<Choice, ModelError> {
-    choose_and_forecast_until(problem, &Stop::never())
+    choose_and_forecast_until(problem, &Stop::never(), Lanes::ONE)
 }
 
 /// [`choose_and_forecast`], stopping with an error as soon as `stop` says
-/// so: checked before every candidate's fit at every origin.
-pub fn choose_and_forecast_until(problem: Problem<'_>, stop: &Stop) -> Result<Choice, ModelError> {
+/// so (checked before every candidate's fit at every origin), its fits
+/// spread over `lanes`.
+pub fn choose_and_forecast_until(
+    problem: Problem<'_>,
+    stop: &Stop,
+    lanes: Lanes,
+) -> Result<Choice, ModelError> {
     check_input(&problem)?;
     let Problem {
         history,
@@ -111,7 +116,33 @@ pub fn choose_and_forecast_until(problem: Problem<'_>, stop: &Stop) -> Result<Ch
     let scale_period = seasons.primary;
     let candidates = Candidate::all(&seasons);
 
-    // Every candidate's forecast from every origin; None where it failed.
+    // Every single model's forecast from every origin, spread over the
+    // lanes: the costliest models are listed last, so they are handed out
+    // first and no lane is left waiting on one at the end.
+    let singles: Vec<&Candidate> = candidates
+        .iter()
+        .filter(|c| !matches!(c, Candidate::Combination { .. }))
+        .collect();
+    let fits: Vec<(usize, usize)> = (0..singles.len())
+        .rev()
+        .flat_map(|c| origins.iter().map(move |&origin| (c, origin)))
+        .collect();
+    let fitted = lanes.map(&fits, |&(c, origin)| {
+        stop.check()?;
+        Ok(singles[c]
+            .forecast(&history[..origin], window, levels)
+            .inspect_err(|error| {
+                tracing::debug!(model = %singles[c].name(), %error, "candidate left out of the backtest");
+            })
+            .ok())
+    });
+    let mut per_single: Vec<Vec<Option<SeriesForecast>>> = vec![Vec::new(); singles.len()];
+    for (&(c, _), forecast) in fits.iter().zip(fitted) {
+        per_single[c].push(forecast?);
+    }
+    let mut per_single = per_single.into_iter();
+
+    // Every candidate's forecast from every origin; None where one failed.
     let mut runs: Vec<(Candidate, Option<Vec<SeriesForecast>>)> = Vec::new();
     for candidate in candidates {
         // A combination is of the members the backtest could fit, if two are left.
@@ -139,20 +170,10 @@ pub fn choose_and_forecast_until(problem: Problem<'_>, stop: &Stop) -> Result<Ch
                         })
                         .collect()
                 }),
-            single => {
-                let mut forecasts = Vec::with_capacity(origins.len());
-                for &origin in &origins {
-                    stop.check()?;
-                    match single.forecast(&history[..origin], window, levels) {
-                        Ok(forecast) => forecasts.push(forecast),
-                        Err(error) => {
-                            tracing::debug!(model = %single.name(), %error, "candidate left out of the backtest");
-                            break;
-                        }
-                    }
-                }
-                (forecasts.len() == origins.len()).then_some(forecasts)
-            }
+            // The singles' backtests are in the candidates' order.
+            _ => per_single
+                .next()
+                .and_then(|forecasts| forecasts.into_iter().collect()),
         };
         runs.push((candidate, forecasts));
     }
@@ -198,18 +219,32 @@ pub fn choose_and_forecast_until(problem: Problem<'_>, stop: &Stop) -> Result<Ch
         .first()
         .cloned()
         .ok_or_else(|| ModelError::Fit("no model could be fitted".into()))?;
-    stop.check()?;
-    let mut forecast = candidate.forecast(history, horizon, levels)?;
+    // The chosen model on the whole history, and from the calibration's
+    // origins further back (as many as the history allows, up to the first
+    // that fails), side by side.
+    let further: Vec<usize> = (ORIGINS..CALIBRATION_ORIGINS)
+        .map_while(|k| n.checked_sub(window + k * step).filter(|o| *o >= fit))
+        .collect();
+    let jobs: Vec<Option<usize>> = std::iter::once(None)
+        .chain(further.iter().copied().map(Some))
+        .collect();
+    let mut answers = lanes
+        .map(&jobs, |job| {
+            stop.check()?;
+            Ok(match *job {
+                None => candidate.forecast(history, horizon, levels),
+                Some(origin) => candidate.forecast(&history[..origin], window, levels),
+            })
+        })
+        .into_iter()
+        .collect::<Result<Vec<_>, ModelError>>()?
+        .into_iter();
+    let mut forecast = answers
+        .next()
+        .ok_or_else(|| ModelError::Fit("the chosen model was not fitted".into()))??;
     let mut calibration_origins = origins.clone();
     let mut calibration_runs = backtests.to_vec();
-    for k in ORIGINS..CALIBRATION_ORIGINS {
-        let Some(origin) = n.checked_sub(window + k * step).filter(|o| *o >= fit) else {
-            break;
-        };
-        stop.check()?;
-        let Ok(run) = candidate.forecast(&history[..origin], window, levels) else {
-            break;
-        };
+    for (origin, run) in further.into_iter().zip(answers.map_while(Result::ok)) {
         calibration_origins.push(origin);
         calibration_runs.push(run);
     }

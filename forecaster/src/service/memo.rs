@@ -84,7 +84,7 @@ impl MemoizedFits {
         // key to the next waiter, or forgets it when none waits.
         let choice = self
             .pool
-            .run(deadline, move |stop| input.fit(stop))
+            .run(deadline, move |stop, lanes| input.fit(stop, lanes))
             .await?
             .map_err(model_status)?;
         self.metrics.record(

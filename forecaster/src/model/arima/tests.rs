@@ -115,3 +115,54 @@ fn the_automatic_choice_on_a10_is_seasonally_differenced() {
     // The January drop after the December peak, as every year of a10 shows.
     assert!(points.iter().all(|p| p.is_finite()));
 }
+
+/// The residual recursion over every lag, zeros included, as written before
+/// the search skipped them: the reference the faster one must match.
+fn residuals_over_every_lag(w: &[f64], ar: &[f64], ma: &[f64], mean: f64) -> Vec<f64> {
+    let mut e = vec![0.0; w.len()];
+    for t in ar.len()..w.len() {
+        let mut value = w[t] - mean;
+        for (k, a) in ar.iter().enumerate() {
+            value -= a * (w[t - k - 1] - mean);
+        }
+        for (k, m) in ma.iter().enumerate() {
+            if t > k {
+                value -= m * e[t - k - 1];
+            }
+        }
+        e[t] = value;
+    }
+    e
+}
+
+#[test]
+fn residuals_skipping_zero_lags_equal_the_full_recursion_bit_for_bit() {
+    let w: Vec<f64> = (0..400u64)
+        .map(|t| 50.0 + 10.0 * ((t % 7) as f64) + noise(t))
+        .collect();
+    let weekly = |p: &[f64], q: &[f64], sp: &[f64], sq: &[f64]| {
+        let order = Order {
+            p: p.len(),
+            d: 0,
+            q: q.len(),
+            seasonal_p: sp.len(),
+            seasonal_d: 0,
+            seasonal_q: sq.len(),
+            period: 7,
+            constant: true,
+        };
+        let coefficients: Vec<f64> = [p, q, sp, sq, &[0.3]].concat();
+        polynomials(&order, &split(&order, &coefficients))
+    };
+    for (ar, ma) in [
+        weekly(&[0.4, -0.2], &[0.3, 0.1], &[0.5], &[-0.4]),
+        weekly(&[0.6], &[], &[], &[0.7]),
+        weekly(&[], &[0.9, -0.3], &[0.2], &[]),
+        weekly(&[], &[], &[], &[]),
+    ] {
+        let fast = residuals(&w, &ar, &ma, 51.5);
+        let full = residuals_over_every_lag(&w, &ar, &ma, 51.5);
+        // Equal as numbers: bit for bit, but for the sign of a zero.
+        assert_eq!(fast, full, "ar {ar:?} ma {ma:?}");
+    }
+}

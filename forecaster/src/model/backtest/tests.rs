@@ -156,7 +156,8 @@ fn the_longest_series_stops_at_its_deadline_within_one_fit() -> Result<(), Model
         Some(Instant::now() + deadline),
         Duration::from_secs(60),
     );
-    let stopped = choose_and_forecast_until(daily(&history, &observed, 28), &stop);
+    // On two lanes: every lane checks the stop before each fit it takes.
+    let stopped = choose_and_forecast_until(daily(&history, &observed, 28), &stop, Lanes::new(2));
     let elapsed = started.elapsed();
     eprintln!("stopped at a 100 ms deadline after {elapsed:?}");
     assert!(
@@ -170,7 +171,23 @@ fn the_longest_series_stops_at_its_deadline_within_one_fit() -> Result<(), Model
     );
 
     let stop = Stop::new(std::sync::Arc::default(), None, Duration::from_millis(100));
-    let over = choose_and_forecast_until(daily(&history, &observed, 28), &stop);
+    let over = choose_and_forecast_until(daily(&history, &observed, 28), &stop, Lanes::ONE);
     assert!(matches!(over, Err(ModelError::OverBudget(_))), "{over:?}");
+    Ok(())
+}
+
+#[test]
+fn a_fit_spread_over_lanes_chooses_and_forecasts_exactly_as_on_one() -> Result<(), ModelError> {
+    let history = weekly_series(745);
+    let observed = vec![true; history.len()];
+    let problem = daily(&history, &observed, 30);
+    let one = choose_and_forecast_until(problem, &Stop::never(), Lanes::ONE)?;
+    for lanes in [2, 3] {
+        let many = choose_and_forecast_until(problem, &Stop::never(), Lanes::new(lanes))?;
+        assert_eq!(many.forecast, one.forecast, "{lanes} lanes");
+        assert_eq!(many.scores, one.scores, "{lanes} lanes");
+        assert_eq!(many.chosen, one.chosen, "{lanes} lanes");
+        assert_eq!(many.calibration, one.calibration, "{lanes} lanes");
+    }
     Ok(())
 }

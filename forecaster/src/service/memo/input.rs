@@ -2,7 +2,7 @@
 
 use crate::{
     calendar::Frequency,
-    model::{self, Choice, ModelError, Problem, Stop},
+    model::{self, Choice, Lanes, ModelError, Problem, Stop},
 };
 
 /// Everything [`model::choose_and_forecast_until`] reads, and so the key its
@@ -39,9 +39,9 @@ impl FitInput {
         }
     }
 
-    /// Chooses a model for this input by backtest and forecasts with it,
-    /// stopping as soon as `stop` says so.
-    pub(crate) fn fit(&self, stop: &Stop) -> Result<Choice, ModelError> {
+    /// Chooses a model for this input by backtest and forecasts with it on
+    /// `lanes`, stopping as soon as `stop` says so.
+    pub(crate) fn fit(&self, stop: &Stop, lanes: Lanes) -> Result<Choice, ModelError> {
         let values =
             |bits: &[u64]| -> Vec<f64> { bits.iter().copied().map(f64::from_bits).collect() };
         let (history, levels) = (values(&self.history), values(&self.levels));
@@ -54,6 +54,7 @@ impl FitInput {
                 levels: &levels,
             },
             stop,
+            lanes,
         )
     }
 }

@@ -192,7 +192,7 @@ async fn a_caller_that_leaves_mid_fit_hands_the_fit_to_the_next() -> Result<(), 
     let (running, started) = tokio::sync::oneshot::channel();
     let held = released.clone();
     let blocker = tokio::spawn(async move {
-        pool.run(None, move |_| {
+        pool.run(None, move |_, _| {
             let _ = running.send(());
             while !held.load(Ordering::Relaxed) {
                 std::thread::sleep(Duration::from_millis(1));
