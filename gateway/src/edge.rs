@@ -25,17 +25,13 @@ pub mod call;
 pub mod gate;
 pub mod grpc_web;
 pub mod mint;
-mod minted;
 pub mod rate_limit;
 pub mod rest_metrics;
 pub mod scope;
 
 use std::sync::Arc;
 
-use mesh_core::{
-    capability::CapabilityMinter,
-    server::{HttpService, OwnLayers, Server},
-};
+use mesh_core::server::{HttpService, OwnLayers, Server};
 use tower::{ServiceBuilder, util::BoxCloneSyncService};
 use tower_http::cors::CorsLayer;
 
@@ -47,15 +43,15 @@ pub use mint::Mint;
 pub use rate_limit::{RateLimit, RateLimitSettings};
 pub use scope::Scope;
 
-use crate::{audit::Auditor, oidc::JwtValidator};
+use crate::{audit::Auditor, minted::MintedCapabilities, oidc::JwtValidator};
 
 /// Returns the edge's layers for the server assembly, counted in
 /// `server`'s metrics.
-pub fn layers(
+pub(crate) fn layers(
     cors: CorsLayer,
     server: &Server,
     validator: JwtValidator,
-    minter: Arc<CapabilityMinter>,
+    minted: Arc<MintedCapabilities>,
     auditor: Auditor,
     rate_limit: Arc<RateLimit>,
     failed_auth_per_minute: u32,
@@ -74,7 +70,7 @@ pub fn layers(
     let rate_limit = GateLayer::new(rate_limit);
     let audit = AuditLayer::new(auditor);
     let scope = GateLayer::new(Scope);
-    let mint = GateLayer::new(Mint::new(minter, server.revocations().clone()));
+    let mint = GateLayer::new(Mint::new(minted));
     Arc::new(move |inner: HttpService| {
         BoxCloneSyncService::new(
             ServiceBuilder::new()

@@ -11,6 +11,8 @@
 //!   REST answer.
 //! - [`audit`]: writing audit entries to the store, in batches, retried
 //!   idempotently.
+//! - `minted`: capabilities minted once and reused for a while, by the
+//!   edge and the audit drainer.
 //! - [`api`]: the public operations, one file each, over typed input.
 //! - [`dashboards`]: live dashboards, one shared refresh per feed.
 //! - [`grpc`]: the gRPC and gRPC-web adapter of the operations.
@@ -30,6 +32,7 @@ pub mod dashboards;
 pub mod edge;
 pub mod error;
 pub mod grpc;
+mod minted;
 pub mod oidc;
 pub mod rest;
 pub mod scopes;
@@ -106,14 +109,6 @@ pub async fn run(
     let root = RootKey::from_hex(config.root_key_id, &config.root_key)?;
     let minter = Arc::new(CapabilityMinter::new(root, config.capability_ttl));
     let validator = oidc::JwtValidator::from_settings(&config.oidc, shutdown.clone()).await?;
-    let (auditor, audit_drain) = audit::Auditor::start(
-        &config.audit_spool,
-        audit::AuditStore {
-            client: upstreams.store.clone(),
-            minter: minter.clone(),
-        },
-    )?;
-    let spool_room = auditor.clone();
     let dashboards = dashboards::DashboardHub::new(
         Arc::new(dashboards::UpstreamSource::new(
             upstreams.clone(),
@@ -130,6 +125,20 @@ pub async fn run(
     config
         .mesh
         .follow_revocations(&server, store_channel.clone(), shutdown.clone());
+    // One set of reused blocks for the edge's calls and the audit's batches,
+    // each never reused once revoked.
+    let minted = Arc::new(minted::MintedCapabilities::new(
+        minter.clone(),
+        server.revocations().clone(),
+    ));
+    let (auditor, audit_drain) = audit::Auditor::start(
+        &config.audit_spool,
+        audit::AuditStore {
+            client: upstreams.store.clone(),
+            capabilities: minted.clone(),
+        },
+    )?;
+    let spool_room = auditor.clone();
     if let Some(spool) = auditor.spool_metrics(&audit_drain) {
         server.metrics().register_collector(spool);
     }
@@ -139,7 +148,7 @@ pub async fn run(
         cors(&config.cors_origins)?,
         &server,
         validator,
-        minter,
+        minted,
         auditor,
         rate_limit,
         config.rate_limits.failed_auth_per_minute,

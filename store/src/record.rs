@@ -52,11 +52,13 @@ record!(RecommendationRun, "recommendation_runs");
 record!(Revocation, "revocations");
 
 /// Assigns a fresh id and the current time to a record about to be written.
+/// The id is a time-ordered UUID (version 7): ids are indexed, and ids in
+/// time order are appended to the index rather than scattered over it.
 pub(crate) fn assign_new<R: Record>(record: &mut R) {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64);
-    record.assign(uuid::Uuid::new_v4().to_string(), now);
+    record.assign(uuid::Uuid::now_v7().to_string(), now);
 }
 
 pub(crate) fn decode<R: Record>(body: &[u8]) -> Result<R, StoreError> {

@@ -6,27 +6,22 @@
 use std::sync::Arc;
 
 use http::Request;
-use mesh_core::{
-    capability::{CapabilityMinter, Right},
-    revocation::RevocationList,
-};
+use mesh_core::capability::Right;
 use tonic::body::Body;
 
-use super::{Principal, PublicCall, audit::AuditNotes, gate::Gate, minted::MintedCapabilities};
-use crate::{error::ApiError, scopes};
+use super::{Principal, PublicCall, audit::AuditNotes, gate::Gate};
+use crate::{error::ApiError, minted::MintedCapabilities, scopes};
 
 /// The minting gate; runs after the scope check.
 #[derive(Debug)]
 pub struct Mint {
-    minted: MintedCapabilities,
+    minted: Arc<MintedCapabilities>,
 }
 
 impl Mint {
-    /// Mints with `minter`, never reusing a block `revoked` lists.
-    pub fn new(minter: Arc<CapabilityMinter>, revoked: RevocationList) -> Self {
-        Self {
-            minted: MintedCapabilities::new(minter, revoked),
-        }
+    /// Mints with `minted`, which reuses blocks for a while.
+    pub(crate) fn new(minted: Arc<MintedCapabilities>) -> Self {
+        Self { minted }
     }
 }
 

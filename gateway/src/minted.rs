@@ -1,6 +1,8 @@
 //! Minted capabilities reused for a short while per principal and rights:
 //! signing an authority block was a third of the edge's CPU per call, and a
-//! person's calls come in bursts that need the same block. Each call still
+//! person's calls come in bursts that need the same block. The audit
+//! drainer's batches share one too: minting, narrowing and authorizing a
+//! fresh capability for every batch cost more than the batch's writes. Each call still
 //! gets its own narrowed blocks (appended per hop, each with its own
 //! revocation id); calls within one reuse window share the authority
 //! block's revocation id, so revoking that id revokes all of them; a
@@ -24,7 +26,7 @@ const MAX_KEPT: usize = 4096;
 /// rights less than a sixth of a token's lifetime ago: every token handed
 /// out keeps at least five sixths of its lifetime for its call tree.
 #[derive(Debug)]
-pub(super) struct MintedCapabilities {
+pub(crate) struct MintedCapabilities {
     minter: Arc<CapabilityMinter>,
     reuse_for: Duration,
     revoked: RevocationList,
@@ -32,7 +34,7 @@ pub(super) struct MintedCapabilities {
 }
 
 impl MintedCapabilities {
-    pub(super) fn new(minter: Arc<CapabilityMinter>, revoked: RevocationList) -> Self {
+    pub(crate) fn new(minter: Arc<CapabilityMinter>, revoked: RevocationList) -> Self {
         Self {
             reuse_for: minter.ttl() / 6,
             minter,
@@ -42,7 +44,7 @@ impl MintedCapabilities {
     }
 
     /// Returns a capability for `principal` holding exactly `rights`.
-    pub(super) fn get(
+    pub(crate) fn get(
         &self,
         principal: &str,
         rights: &[Right],
