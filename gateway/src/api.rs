@@ -127,7 +127,7 @@ pub fn page_size(value: i32) -> Result<i32, ApiError> {
 
 /// Returns a fresh idempotency key for a run the gateway asks to record.
 fn idempotency_key() -> String {
-    uuid::Uuid::new_v4().to_string()
+    crate::audit::fresh_key()
 }
 
 #[cfg(test)]

@@ -113,11 +113,12 @@ impl Auditor {
     }
 }
 
-/// Returns a fresh idempotency key: a time-ordered UUID (version 7). The
-/// store indexes every key, and random keys (version 4) landed each entry
-/// of a batch on its own index page, about two page writes an entry; keys
-/// in time order land a batch's entries together at the index's end.
-fn fresh_key() -> String {
+/// Returns a fresh idempotency key, for an audit entry or a run: a
+/// time-ordered UUID (version 7). The store indexes every key, and random
+/// keys (version 4) landed each entry of a batch on its own index page,
+/// about two page writes an entry; keys in time order land a batch's
+/// entries together at the index's end.
+pub(crate) fn fresh_key() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
