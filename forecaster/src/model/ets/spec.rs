@@ -198,7 +198,7 @@ impl Spec {
     pub(crate) fn likelihood(&self, y: &[f64], weights: &Weights, state: State) -> Option<Run> {
         let phi = self.phi(weights);
         let mut state = state;
-        let (mut squared, mut log_forecasts) = (0.0, 0.0);
+        let (mut squared, mut log_forecasts) = (0.0, LogSum::new());
         for &value in y {
             let t = state.next;
             let q = state.level + phi * state.trend;
@@ -214,7 +214,7 @@ impl Spec {
                     if forecast <= 0.0 {
                         return None;
                     }
-                    log_forecasts += forecast.ln();
+                    log_forecasts.add(forecast);
                     (value - forecast) / forecast
                 }
             };
@@ -254,9 +254,48 @@ impl Spec {
             squared = f64::MIN_POSITIVE;
         }
         Some(Run {
-            minus_two_log: n * squared.ln() + 2.0 * log_forecasts,
+            minus_two_log: n * squared.ln() + 2.0 * log_forecasts.total(),
             squared_errors: squared,
             last: state,
         })
+    }
+}
+
+/// The sum of the logarithms of positive values, taken as the logarithm of
+/// their running product: one logarithm per run of values instead of one
+/// per value, which was the largest part of a multiplicative model's
+/// likelihood. The product is folded into the sum before it could leave
+/// the range where it is exact to rounding, and a value too large or too
+/// small to multiply in safely is taken on its own.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct LogSum {
+    logs: f64,
+    product: f64,
+}
+
+impl LogSum {
+    pub(crate) fn new() -> Self {
+        Self {
+            logs: 0.0,
+            product: 1.0,
+        }
+    }
+
+    /// Adds ln `x`, for a positive `x`.
+    pub(crate) fn add(&mut self, x: f64) {
+        if (1e-100..=1e100).contains(&x) {
+            // Within 1e±150 before, so within 1e±250 after: no overflow.
+            self.product *= x;
+            if !(1e-150..=1e150).contains(&self.product) {
+                self.logs += self.product.ln();
+                self.product = 1.0;
+            }
+        } else {
+            self.logs += x.ln();
+        }
+    }
+
+    pub(crate) fn total(self) -> f64 {
+        self.logs + self.product.ln()
     }
 }

@@ -112,3 +112,33 @@ fn series_without_two_seasons_get_no_seasonal_model() {
         "no multiplicative error below zero"
     );
 }
+
+#[test]
+fn a_log_sum_equals_the_sum_of_logarithms_over_any_range() {
+    use super::spec::LogSum;
+    // Revenue-sized values, tiny and huge ones, and a mix that crosses the
+    // folding bounds in both directions.
+    let cases: [Vec<f64>; 4] = [
+        (1..=1500)
+            .map(|t| 2.0e5 + 3.0e4 * (t as f64).sin())
+            .collect(),
+        (1..=400).map(|t| 1e-90 * t as f64).collect(),
+        vec![1e300, 1e-300, 5e120, 3e-120, 42.0, 1e100, 1e100, 1e-100],
+        (0..2000)
+            .map(|t| if t % 3 == 0 { 1e80 } else { 1e-60 })
+            .collect(),
+    ];
+    for values in cases {
+        let mut sum = LogSum::new();
+        for &value in &values {
+            sum.add(value);
+        }
+        let naive: f64 = values.iter().map(|v| v.ln()).sum();
+        let scale = values.iter().map(|v| v.ln().abs()).sum::<f64>().max(1.0);
+        assert!(
+            (sum.total() - naive).abs() <= 1e-12 * scale,
+            "{} against {naive}",
+            sum.total()
+        );
+    }
+}
