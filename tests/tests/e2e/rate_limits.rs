@@ -24,13 +24,23 @@ async fn paced(
     Ok(calls.into_iter().map(|call| call.latency).collect())
 }
 
-fn p99(latencies: &[Option<Duration>]) -> Duration {
+/// Returns the `q` quantile (0 < q ≤ 1) of the answered calls' latencies.
+fn quantile(latencies: &[Option<Duration>], q: f64) -> Duration {
     let mut answered: Vec<Duration> = latencies.iter().flatten().copied().collect();
     answered.sort();
+    let rank = (answered.len() as f64 * q).ceil() as usize;
     answered
-        .get((answered.len() * 99).div_ceil(100).saturating_sub(1))
+        .get(rank.saturating_sub(1))
         .copied()
         .unwrap_or(Duration::MAX)
+}
+
+fn p99(latencies: &[Option<Duration>]) -> Duration {
+    quantile(latencies, 0.99)
+}
+
+fn p90(latencies: &[Option<Duration>]) -> Duration {
+    quantile(latencies, 0.9)
 }
 
 fn success(latencies: &[Option<Duration>]) -> f64 {
@@ -71,8 +81,10 @@ async fn a_flooding_principal_is_refused_while_another_keeps_its_latency() -> an
     let flooded = paced(gateway.clone(), quiet_token, rate, Duration::from_secs(8)).await?;
     let flood = flood.await??;
     println!(
-        "quiet p99 {:?}; under a 100x flood p99 {:?}, success {:.3}; the flood's success {:.3} of {} calls",
+        "quiet p90 {:?} p99 {:?}; under a 100x flood p90 {:?} p99 {:?}, success {:.3}; the flood's success {:.3} of {} calls",
+        p90(&quiet),
         p99(&quiet),
+        p90(&flooded),
         p99(&flooded),
         success(&flooded),
         success(&flood),
@@ -80,14 +92,19 @@ async fn a_flooding_principal_is_refused_while_another_keeps_its_latency() -> an
     );
     assert!(success(&flooded) >= 0.99, "success {}", success(&flooded));
     // Unguarded, such a flood took the other principal's p50 from 8 ms to
-    // 12.6 s. The bound allows for a busy two-core machine: three times the
-    // quiet p99, or a quarter of a second more than it, whichever is larger.
-    let bound = (p99(&quiet) * 3).max(p99(&quiet) + Duration::from_millis(250));
+    // 12.6 s: it slows every call, not one. So the check is on the p90 of
+    // the 32 calls of each phase rather than the slowest: one call in
+    // either phase can meet a stall of the shared two-core machine (a
+    // quiet phase with no flood at all once took 264 ms at its slowest,
+    // against 6 to 14 ms in other runs). The bound allows for a busy
+    // machine: three times the quiet p90, or a quarter of a second more
+    // than it, whichever is larger.
+    let bound = (p90(&quiet) * 3).max(p90(&quiet) + Duration::from_millis(250));
     assert!(
-        p99(&flooded) <= bound,
-        "p99 {:?} against {:?} quiet",
-        p99(&flooded),
-        p99(&quiet)
+        p90(&flooded) <= bound,
+        "p90 {:?} against {:?} quiet",
+        p90(&flooded),
+        p90(&quiet)
     );
     // The flood got its burst (a quarter of a minute's rate) and its rate, not more.
     let admitted = flood.iter().flatten().count();
