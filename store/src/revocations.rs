@@ -3,13 +3,11 @@
 //! records as the source of its revocation list.
 
 use std::{
-    future::Future,
-    pin::Pin,
     sync::Arc,
     time::{SystemTime, UNIX_EPOCH},
 };
 
-use mesh_core::revocation::{RevocationPage, RevocationSource};
+use mesh_core::revocation::{PageFuture, RevocationSource};
 use proto::store::{Revocation, RevocationKind};
 
 use crate::{
@@ -83,10 +81,7 @@ impl std::fmt::Debug for OwnRecords {
 }
 
 impl RevocationSource for OwnRecords {
-    fn page(
-        &self,
-        page_token: String,
-    ) -> Pin<Box<dyn Future<Output = Result<RevocationPage, tonic::Status>> + Send + '_>> {
+    fn page(&self, page_token: String) -> PageFuture<'_> {
         Box::pin(async move {
             let page = self
                 .0

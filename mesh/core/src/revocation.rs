@@ -21,7 +21,9 @@ use proto::store::{Revocation, RevocationKind};
 
 use crate::capability::Capability;
 
-pub use follow::{FULL_REFRESH_EVERY, RevocationPage, RevocationSource, StoreSource, follow};
+pub use follow::{
+    FULL_REFRESH_EVERY, PageFuture, RevocationPage, RevocationSource, StoreSource, follow,
+};
 
 /// The revocations one service knows, shared by everything that checks.
 #[derive(Clone, Debug, Default)]

@@ -29,12 +29,13 @@ const PAGE_SIZE: i32 = 500;
 /// (empty after the last).
 pub type RevocationPage = (Vec<Revocation>, String);
 
+/// A page being read: what [`RevocationSource::page`] returns.
+pub type PageFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<RevocationPage, tonic::Status>> + Send + 'a>>;
+
 /// Where the revocation list is read from.
 pub trait RevocationSource: Send + Sync + 'static {
-    fn page(
-        &self,
-        page_token: String,
-    ) -> Pin<Box<dyn Future<Output = Result<RevocationPage, tonic::Status>> + Send + '_>>;
+    fn page(&self, page_token: String) -> PageFuture<'_>;
 }
 
 /// The store, called over the mesh with the caller's transport identity
@@ -57,10 +58,7 @@ impl StoreSource {
 }
 
 impl RevocationSource for StoreSource {
-    fn page(
-        &self,
-        page_token: String,
-    ) -> Pin<Box<dyn Future<Output = Result<RevocationPage, tonic::Status>> + Send + '_>> {
+    fn page(&self, page_token: String) -> PageFuture<'_> {
         Box::pin(async move {
             let mut request = tonic::Request::new(ListRevocationsRequest {
                 page_size: PAGE_SIZE,
@@ -207,11 +205,7 @@ mod tests {
     }
 
     impl RevocationSource for Pages {
-        fn page(
-            &self,
-            page_token: String,
-        ) -> Pin<Box<dyn Future<Output = Result<RevocationPage, tonic::Status>> + Send + '_>>
-        {
+        fn page(&self, page_token: String) -> PageFuture<'_> {
             Box::pin(async move {
                 if self.fail.load(Ordering::SeqCst) {
                     return Err(tonic::Status::unavailable("store down"));
