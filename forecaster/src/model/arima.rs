@@ -184,12 +184,11 @@ fn nonzero_lags(coefficients: &[f64]) -> Vec<(usize, f64)> {
 /// - The sum of squares is taken as the residuals come, in their order.
 fn residuals(w: &[f64], ar: &[f64], ma: &[f64], mean: f64) -> (Vec<f64>, f64) {
     let start = ar.len();
-    let mut e: Vec<f64> = (0..w.len())
-        .map(|t| if t < start { 0.0 } else { w[t] - mean })
-        .collect();
     if start >= w.len() {
-        return (e, 0.0);
+        return (vec![0.0; w.len()], 0.0);
     }
+    let mut e = vec![0.0; start];
+    e.extend(w[start..].iter().map(|v| v - mean));
     for (lag, a) in nonzero_lags(ar) {
         for (value, past) in e[start..].iter_mut().zip(&w[start - lag..]) {
             *value -= a * (past - mean);
