@@ -1,15 +1,9 @@
 //! Minting: the authority block a gateway signs after it has validated the
 //! user's OIDC token.
 
-use std::{
-    collections::HashMap,
-    time::{Duration, SystemTime},
-};
+use std::time::{Duration, SystemTime};
 
-use biscuit_auth::{
-    Biscuit,
-    builder::{Term, date, string},
-};
+use biscuit_auth::macros::{biscuit, fact};
 
 use super::{Capability, CapabilityError, Right, RootKey};
 
@@ -39,28 +33,28 @@ impl CapabilityMinter {
         rights: &[Right],
         now: SystemTime,
     ) -> Result<Capability, CapabilityError> {
-        let mut source = String::from("user({principal});\n");
+        // Parsed when the mesh is compiled; only the values are set here.
+        let mut builder = biscuit!(
+            r#"
+              user({principal});
+              check if time($time), $time <= {expires};
+            "#,
+            principal = principal,
+            expires = now + self.ttl,
+        );
         for right in rights {
-            source.push_str(&format!(
-                "right({:?}, {:?});\n",
-                right.service, right.operation
-            ));
+            builder = builder
+                .fact(fact!(
+                    "right({service}, {operation})",
+                    service = right.service,
+                    operation = right.operation,
+                ))
+                .map_err(CapabilityError::Build)?;
         }
-        source.push_str("check if time($time), $time <= {expires};\n");
-        let params = HashMap::from([
-            ("principal".to_owned(), string(principal)),
-            ("expires".to_owned(), expires(now, self.ttl)),
-        ]);
-        let token = Biscuit::builder()
-            .code_with_params(source, params, HashMap::new())
-            .map_err(CapabilityError::Build)?
+        let token = builder
             .root_key_id(self.root.key_id)
             .build(&self.root.key_pair)
             .map_err(CapabilityError::Build)?;
         Ok(Capability::new(token, Some(principal.into())))
     }
-}
-
-pub(crate) fn expires(now: SystemTime, ttl: Duration) -> Term {
-    date(&(now + ttl))
 }

@@ -15,13 +15,16 @@
 //! checks, so a token can be narrowed again but never widened.
 
 use std::{
-    collections::{BTreeSet, HashMap},
+    collections::BTreeSet,
     time::{Duration, SystemTime},
 };
 
-use biscuit_auth::builder::{BlockBuilder, Term, string};
+use biscuit_auth::{
+    builder::{Term, string},
+    macros::block,
+};
 
-use super::{Capability, CapabilityError, mint::expires};
+use super::{Capability, CapabilityError};
 use crate::identity::SpiffeId;
 
 /// One outgoing call.
@@ -52,27 +55,35 @@ pub fn narrow(
     hop: &Hop<'_>,
     now: SystemTime,
 ) -> Result<Capability, CapabilityError> {
-    let delegated = hop.delegated;
-    let mut source = String::from("check if time($time), $time <= {expires};\n");
-    source.push_str("check if service({service}), method({method}), caller({caller})");
-    if !delegated.is_empty() {
-        source.push_str(" or caller({callee}), method($m), {delegated}.contains($m)");
-    }
-    source.push_str(";\n");
-    let params = HashMap::from([
-        ("expires".to_owned(), expires(now, hop.ttl)),
-        ("service".to_owned(), string(hop.service)),
-        ("method".to_owned(), string(hop.method)),
-        ("caller".to_owned(), string(hop.caller.as_str())),
-        ("callee".to_owned(), string(hop.callee.as_str())),
-        (
-            "delegated".to_owned(),
-            Term::Set(delegated.iter().map(|m| string(m)).collect::<BTreeSet<_>>()),
-        ),
-    ]);
-    let block = BlockBuilder::new()
-        .code_with_params(source, params, HashMap::new())
-        .map_err(CapabilityError::Build)?;
+    // Parsed when the mesh is compiled; only the values are set here.
+    let expires = now + hop.ttl;
+    let block = if hop.delegated.is_empty() {
+        block!(
+            r#"
+              check if time($time), $time <= {expires};
+              check if service({service}), method({method}), caller({caller});
+            "#,
+            expires = expires,
+            service = hop.service,
+            method = hop.method,
+            caller = hop.caller.as_str(),
+        )
+    } else {
+        let delegated: BTreeSet<Term> = hop.delegated.iter().map(|m| string(m)).collect();
+        block!(
+            r#"
+              check if time($time), $time <= {expires};
+              check if service({service}), method({method}), caller({caller})
+                    or caller({callee}), method($m), {delegated}.contains($m);
+            "#,
+            expires = expires,
+            service = hop.service,
+            method = hop.method,
+            caller = hop.caller.as_str(),
+            callee = hop.callee.as_str(),
+            delegated = delegated,
+        )
+    };
     let token = capability
         .token()
         .append(block)

@@ -1,11 +1,11 @@
 //! Authorization at the receiver, with facts only the receiver can vouch for.
 
-use std::{collections::HashMap, sync::Arc, time::SystemTime};
+use std::{sync::Arc, time::SystemTime};
 
 use biscuit_auth::{
-    AuthorizerBuilder, AuthorizerLimits, Biscuit,
-    builder::{date, string},
+    AuthorizerLimits, Biscuit,
     error::{FailedCheck, Logic, MatchedPolicy, RunLimit, Token},
+    macros::{authorizer, rule},
 };
 
 use super::{
@@ -109,35 +109,35 @@ impl CapabilityVerifier {
         limits::check(token, &self.token_limits).map_err(CapabilityError::OverLimit)?;
         let biscuit =
             Biscuit::from_base64(token.trim(), &self.keys).map_err(CapabilityError::Invalid)?;
-        let params = HashMap::from([
-            ("service".to_owned(), string(facts.service)),
-            ("method".to_owned(), string(facts.method)),
-            ("caller".to_owned(), string(facts.caller.as_str())),
-            ("operation".to_owned(), string(facts.operation)),
-            ("now".to_owned(), date(&facts.now)),
-        ]);
-        let source = "service({service}); method({method}); caller({caller}); time({now});\n\
-                      allow if right({service}, {operation});";
         let denied = |reason: String| CapabilityError::Denied {
             service: facts.service.to_owned(),
             method: facts.method.to_owned(),
             reason,
         };
-        let mut authorizer = AuthorizerBuilder::new()
-            .code_with_params(source, params, HashMap::new())
-            .map_err(CapabilityError::Build)?
-            .set_limits(AuthorizerLimits {
-                max_facts: self.run_limits.max_facts,
-                max_iterations: self.run_limits.max_iterations,
-                max_time: self.run_limits.max_time,
-            })
-            .build(&biscuit)
-            .map_err(|e| denied(e.to_string()))?;
+        // Parsed when the mesh is compiled: the receiver's facts and its policy.
+        let mut authorizer = authorizer!(
+            r#"
+              service({service}); method({method}); caller({caller}); time({now});
+              allow if right({service}, {operation});
+            "#,
+            service = facts.service,
+            method = facts.method,
+            caller = facts.caller.as_str(),
+            now = facts.now,
+            operation = facts.operation,
+        )
+        .set_limits(AuthorizerLimits {
+            max_facts: self.run_limits.max_facts,
+            max_iterations: self.run_limits.max_iterations,
+            max_time: self.run_limits.max_time,
+        })
+        .build(&biscuit)
+        .map_err(|e| denied(e.to_string()))?;
         match authorizer.authorize() {
             Ok(_) => {
                 // Only the authority block can state the user: queries trust it alone.
                 let principal = authorizer
-                    .query::<_, (String,), _>("principal($user) <- user($user)")
+                    .query::<_, (String,), _>(rule!("principal($user) <- user($user)"))
                     .ok()
                     .and_then(|users| users.into_iter().next())
                     .map(|(user,)| Arc::<str>::from(user));
