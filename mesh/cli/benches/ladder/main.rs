@@ -266,6 +266,11 @@ fn print_table(
     }
 }
 
+/// The edge-only goal of the speed issue, in server CPU-µs per call.
+const EDGE_GOAL_US: f64 = 100.0;
+/// Plaintext health's server CPU-µs per call where the issue measured.
+const ISSUE_PLAINTEXT_HEALTH_US: f64 = 21.0;
+
 /// The goals of the speed issue (#10), each against a figure of this run,
 /// except `GetKpis`' throughput, which the issue measured at 257 calls a
 /// second before the warehouse kept totals and cached answers.
@@ -291,9 +296,21 @@ fn print_speed_goals(c1: &BTreeMap<&str, Sample>, c32: &BTreeMap<&str, Sample>) 
     if let Some(edge) = c32.get(Step::GatewayEdgeOnly.label()) {
         let cpu = edge.server_cpu_us_per_call();
         println!(
-            "edge-only call {cpu:.0} server CPU-µs, goal <= 100 ({})",
-            met(cpu <= 100.0)
+            "edge-only call {cpu:.0} server CPU-µs, goal <= {EDGE_GOAL_US:.0} ({})",
+            met(cpu <= EDGE_GOAL_US)
         );
+        // The issue's 100 µs was set on a machine where plaintext health
+        // cost 21: the same goal as a ratio of this run's own baseline
+        // reads the build, not the machine.
+        if let Some(plain) = c32.get(Step::PlaintextHealth.label()) {
+            let base = plain.server_cpu_us_per_call();
+            let ratio = cpu / base.max(1e-9);
+            let goal = EDGE_GOAL_US / ISSUE_PLAINTEXT_HEALTH_US;
+            println!(
+                "  = {ratio:.2}x this run's plaintext health ({base:.0} CPU-µs), goal as a ratio <= {goal:.2}x ({EDGE_GOAL_US:.0} of the issue's {ISSUE_PLAINTEXT_HEALTH_US:.0}) ({})",
+                met(ratio <= goal)
+            );
+        }
     }
     if let (Some(plain), Some(mtls)) = (
         c32.get(Step::PlaintextHealth.label()),
