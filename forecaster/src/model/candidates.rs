@@ -1,6 +1,6 @@
 //! The models a forecast chooses among.
 
-use augurs::{Fit, Predict, ets::AutoETS, mstl::MSTLModel};
+use augurs::{Fit, Predict, mstl::MSTLModel};
 
 use super::{ModelError, Seasons, arima, combine, ets, theta};
 
@@ -157,10 +157,9 @@ impl Candidate {
                 })
             }
             Self::Mstl { periods } => {
-                let fitted =
-                    MSTLModel::new(periods.clone(), AutoETS::non_seasonal().into_trend_model())
-                        .fit(history)
-                        .map_err(|e| ModelError::Fit(e.to_string()))?;
+                let fitted = MSTLModel::new(periods.clone(), ets::EtsTrend)
+                    .fit(history)
+                    .map_err(|e| ModelError::Fit(e.to_string()))?;
                 predict(
                     &fitted,
                     horizon,

@@ -8,12 +8,16 @@
 //!
 //! - [`spec`](self::spec): a model's components and its one-step recursion.
 //! - [`init`](self::init): starting states from the first seasons.
+//! - [`mstl_trend`](self::mstl_trend): the non-seasonal models as the trend
+//!   model of augurs' MSTL.
 
 mod init;
+mod mstl_trend;
 mod spec;
 
 use super::{Interval, optimize::minimise};
 
+pub(crate) use mstl_trend::EtsTrend;
 pub(crate) use spec::{Error, Season, Spec, Trend};
 
 /// The longest season fitted: R's `ets` and statsforecast stop at 24 too.
