@@ -11,7 +11,7 @@ use std::{
 
 use rusqlite::Connection;
 
-use crate::records::{Appended, Page, PageRequest, StoreError};
+use crate::records::{Appended, StoreError};
 
 use crate::record::{Backend, Record};
 
@@ -94,8 +94,12 @@ impl Backend for EmbeddedStore {
             .await
     }
 
-    async fn list<R: Record>(&self, page: PageRequest) -> Result<Page<R>, StoreError> {
-        self.run(move |connection| table::list(connection, page))
+    async fn scan<R: Record>(
+        &self,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<(i64, R)>, StoreError> {
+        self.run(move |connection| table::scan(connection, before, limit))
             .await
     }
 }

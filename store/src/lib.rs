@@ -2,6 +2,7 @@
 //!
 //! # Layout
 //! - [`config`]: settings from `STORE_*`.
+//! - [`audit_filter`]: which audit entries a listing keeps, and its bound.
 //! - [`records`]: the [`RecordStore`] trait, paging and the store's errors.
 //! - [`record`]: what every record type has in common, for the backends.
 //! - [`embedded`]: the default backend, a SQLite file that survives restarts.
@@ -12,6 +13,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod audit_filter;
 pub mod config;
 pub mod embedded;
 pub mod postgres;

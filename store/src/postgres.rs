@@ -23,7 +23,7 @@ use tokio_postgres::{NoTls, config::SslMode, error::SqlState};
 
 use crate::{
     record::{Backend, Record, assign_new, decode},
-    records::{Appended, Page, PageRequest, StoreError, cursor_after},
+    records::{Appended, StoreError},
 };
 
 /// How to reach the database and how long to wait for it.
@@ -223,37 +223,23 @@ impl Backend for PostgresStore {
             .collect()
     }
 
-    async fn list<R: Record>(&self, page: PageRequest) -> Result<Page<R>, StoreError> {
+    async fn scan<R: Record>(
+        &self,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<(i64, R)>, StoreError> {
         let client = self.client().await?;
         let select = format!(
             "SELECT seq, body FROM {} WHERE seq < $1 ORDER BY seq DESC LIMIT $2",
             R::TABLE
         );
-        // One more than asked tells whether another page follows.
-        let rows = client
-            .query(
-                &select,
-                &[
-                    &page.before.unwrap_or(i64::MAX),
-                    &(i64::from(page.limit) + 1),
-                ],
-            )
+        client
+            .query(&select, &[&before.unwrap_or(i64::MAX), &i64::from(limit)])
             .await
-            .map_err(database_error)?;
-        let more = rows.len() > page.limit as usize;
-        let rows = &rows[..rows.len().min(page.limit as usize)];
-        let next_cursor = match rows.last() {
-            Some(row) if more => cursor_after(row.get(0)),
-            _ => String::new(),
-        };
-        let records = rows
+            .map_err(database_error)?
             .iter()
-            .map(|row| decode(row.get::<_, &[u8]>(1)))
-            .collect::<Result<_, _>>()?;
-        Ok(Page {
-            records,
-            next_cursor,
-        })
+            .map(|row| Ok((row.get(0), decode(row.get::<_, &[u8]>(1))?)))
+            .collect()
     }
 }
 

@@ -8,7 +8,8 @@ use proto::store::{AuditEntry, ForecastRun, RankingRun, RecommendationRun, Revoc
 
 use crate::{
     StoreError,
-    records::{Appended, Page, PageRequest, RecordStore},
+    audit_filter::{AuditFilter, MAX_EXAMINED},
+    records::{Appended, Page, PageRequest, RecordStore, cursor_after},
 };
 
 /// A record kept in its own table.
@@ -73,8 +74,13 @@ pub trait Backend: Send + Sync + 'static {
     /// what is stored for each, in order.
     async fn append_all<R: Record>(&self, records: Vec<R>) -> Result<Vec<Appended<R>>, StoreError>;
 
-    /// Lists newest first, `page.limit` at a time.
-    async fn list<R: Record>(&self, page: PageRequest) -> Result<Page<R>, StoreError>;
+    /// Returns up to `limit` records older than sequence `before` (all when
+    /// `None`), newest first, each with its sequence number.
+    async fn scan<R: Record>(
+        &self,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<(i64, R)>, StoreError>;
 
     /// Checks the backend can answer, for health; the embedded one always can.
     async fn check(&self) -> Result<(), StoreError> {
@@ -87,6 +93,73 @@ pub trait Backend: Send + Sync + 'static {
             .pop()
             .ok_or_else(|| StoreError::Internal("append returned nothing".into()))
     }
+}
+
+/// Records scanned at once by a filtered listing.
+const SCAN_CHUNK: usize = 256;
+
+/// Lists newest first, `page.limit` at a time.
+async fn list<B: Backend, R: Record>(
+    backend: &B,
+    page: PageRequest,
+) -> Result<Page<R>, StoreError> {
+    list_where(backend, page, |_: &R| true, page.limit + 1).await
+}
+
+/// Lists the records `keep` keeps, newest first, `page.limit` at a time,
+/// examining at most `budget` records. A page cut short by the budget
+/// continues from the last record examined, so it may hold fewer records
+/// than asked, or none, with a cursor that goes on.
+async fn list_where<B: Backend, R: Record>(
+    backend: &B,
+    page: PageRequest,
+    keep: impl Fn(&R) -> bool + Send + Sync,
+    budget: u32,
+) -> Result<Page<R>, StoreError> {
+    // One more than asked tells whether another page follows.
+    let wanted = page.limit as usize + 1;
+    let budget = budget as usize;
+    let mut kept: Vec<(i64, R)> = Vec::new();
+    let mut before = page.before;
+    let mut examined = 0;
+    let exhausted = loop {
+        let ask = (wanted - kept.len()).max(SCAN_CHUNK).min(budget - examined);
+        if ask == 0 {
+            break false;
+        }
+        let rows = backend.scan::<R>(before, ask as u32).await?;
+        let last_chunk = rows.len() < ask;
+        for (seq, record) in rows {
+            examined += 1;
+            before = Some(seq);
+            if keep(&record) {
+                kept.push((seq, record));
+                if kept.len() == wanted {
+                    break;
+                }
+            }
+        }
+        if kept.len() == wanted {
+            break false;
+        }
+        if last_chunk {
+            break true;
+        }
+    };
+    let next_cursor = if kept.len() == wanted {
+        kept.pop();
+        kept.last()
+            .map(|(seq, _)| cursor_after(*seq))
+            .unwrap_or_default()
+    } else if exhausted {
+        String::new()
+    } else {
+        before.map(cursor_after).unwrap_or_default()
+    };
+    Ok(Page {
+        records: kept.into_iter().map(|(_, record)| record).collect(),
+        next_cursor,
+    })
 }
 
 #[tonic::async_trait]
@@ -109,8 +182,15 @@ impl<B: Backend> RecordStore for B {
         self.append_all(entries).await
     }
 
-    async fn list_audit_entries(&self, page: PageRequest) -> Result<Page<AuditEntry>, StoreError> {
-        self.list(page).await
+    async fn list_audit_entries(
+        &self,
+        page: PageRequest,
+        filter: &AuditFilter,
+    ) -> Result<Page<AuditEntry>, StoreError> {
+        if filter.is_empty() {
+            return list(self, page).await;
+        }
+        list_where(self, page, |entry| filter.matches(entry), MAX_EXAMINED).await
     }
 
     async fn append_forecast_run(
@@ -121,7 +201,7 @@ impl<B: Backend> RecordStore for B {
     }
 
     async fn list_forecast_runs(&self, page: PageRequest) -> Result<Page<ForecastRun>, StoreError> {
-        self.list(page).await
+        list(self, page).await
     }
 
     async fn append_ranking_run(
@@ -132,7 +212,7 @@ impl<B: Backend> RecordStore for B {
     }
 
     async fn list_ranking_runs(&self, page: PageRequest) -> Result<Page<RankingRun>, StoreError> {
-        self.list(page).await
+        list(self, page).await
     }
 
     async fn append_recommendation_run(
@@ -146,7 +226,7 @@ impl<B: Backend> RecordStore for B {
         &self,
         page: PageRequest,
     ) -> Result<Page<RecommendationRun>, StoreError> {
-        self.list(page).await
+        list(self, page).await
     }
 
     async fn revoke(&self, revocation: Revocation) -> Result<Appended<Revocation>, StoreError> {
@@ -154,6 +234,6 @@ impl<B: Backend> RecordStore for B {
     }
 
     async fn list_revocations(&self, page: PageRequest) -> Result<Page<Revocation>, StoreError> {
-        self.list(page).await
+        list(self, page).await
     }
 }

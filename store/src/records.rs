@@ -4,6 +4,8 @@
 
 use proto::store::{AuditEntry, ForecastRun, RankingRun, RecommendationRun, Revocation};
 
+use crate::audit_filter::AuditFilter;
+
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -109,7 +111,13 @@ pub trait RecordStore: Send + Sync + 'static {
         &self,
         entries: Vec<AuditEntry>,
     ) -> Result<Vec<Appended<AuditEntry>>, StoreError>;
-    async fn list_audit_entries(&self, page: PageRequest) -> Result<Page<AuditEntry>, StoreError>;
+    /// Lists the entries `filter` keeps; a filtered page may be short, even
+    /// empty, with a cursor that goes on (see [`crate::audit_filter`]).
+    async fn list_audit_entries(
+        &self,
+        page: PageRequest,
+        filter: &AuditFilter,
+    ) -> Result<Page<AuditEntry>, StoreError>;
     /// Appends `run` unless its idempotency key exists; returns the stored run.
     async fn append_forecast_run(
         &self,

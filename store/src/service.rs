@@ -15,6 +15,7 @@ use proto::store::{
 use tonic::{Request, Response, Status};
 
 use crate::{
+    audit_filter::AuditFilter,
     records::{MAX_BATCH, PageRequest, RecordStore, require_key},
     revocations,
 };
@@ -91,7 +92,10 @@ impl StoreService for Store {
         let request = request.into_inner();
         let page = self
             .records
-            .list_audit_entries(PageRequest::parse(request.page_size, &request.page_token)?)
+            .list_audit_entries(
+                PageRequest::parse(request.page_size, &request.page_token)?,
+                &AuditFilter::parse(&request.method, &request.status_code, &request.trace_id)?,
+            )
             .await?;
         Ok(Response::new(ListAuditEntriesResponse {
             entries: page.records,

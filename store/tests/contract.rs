@@ -5,7 +5,11 @@ use std::collections::HashSet;
 
 use proto::store::{AuditEntry, ForecastRun, ForecastRunPoint};
 use store::testing::{TestDatabase, TestResult};
-use store::{Backend, records::PageRequest};
+use store::{
+    Backend,
+    audit_filter::{AuditFilter, MAX_EXAMINED},
+    records::PageRequest,
+};
 
 fn entry(key: &str) -> AuditEntry {
     AuditEntry {
@@ -74,7 +78,7 @@ async fn appends_are_idempotent_by_key(backend: &Backend) -> TestResult {
 
     assert_eq!(
         store
-            .list_audit_entries(first_page(50))
+            .list_audit_entries(first_page(50), &AuditFilter::default())
             .await?
             .records
             .len(),
@@ -109,7 +113,7 @@ async fn concurrent_retries_write_once(backend: &Backend) -> TestResult {
     assert_eq!(ids.len(), 1, "every attempt got the same record");
     assert_eq!(
         store
-            .list_audit_entries(first_page(50))
+            .list_audit_entries(first_page(50), &AuditFilter::default())
             .await?
             .records
             .len(),
@@ -126,7 +130,10 @@ async fn records_survive_reopening(backend: &Backend) -> TestResult {
         .record;
     let reopened = store::open(backend).await?;
     assert_eq!(
-        reopened.list_audit_entries(first_page(50)).await?.records,
+        reopened
+            .list_audit_entries(first_page(50), &AuditFilter::default())
+            .await?
+            .records,
         vec![written]
     );
     Ok(())
@@ -135,7 +142,10 @@ async fn records_survive_reopening(backend: &Backend) -> TestResult {
 async fn listings_page_newest_first(backend: &Backend) -> TestResult {
     let store = store::open(backend).await?;
     assert_eq!(
-        store.list_audit_entries(first_page(10)).await?.next_cursor,
+        store
+            .list_audit_entries(first_page(10), &AuditFilter::default())
+            .await?
+            .next_cursor,
         "",
         "an empty store has one empty page"
     );
@@ -146,7 +156,7 @@ async fn listings_page_newest_first(backend: &Backend) -> TestResult {
     let mut cursor = String::new();
     loop {
         let page = store
-            .list_audit_entries(PageRequest::parse(2, &cursor)?)
+            .list_audit_entries(PageRequest::parse(2, &cursor)?, &AuditFilter::default())
             .await?;
         assert!(page.records.len() <= 2);
         keys.extend(page.records.into_iter().map(|e| e.idempotency_key));
@@ -156,7 +166,9 @@ async fn listings_page_newest_first(backend: &Backend) -> TestResult {
         cursor = page.next_cursor;
     }
     assert_eq!(keys, ["k4", "k3", "k2", "k1", "k0"]);
-    let exact = store.list_audit_entries(first_page(5)).await?;
+    let exact = store
+        .list_audit_entries(first_page(5), &AuditFilter::default())
+        .await?;
     assert_eq!(
         (exact.records.len(), exact.next_cursor.as_str()),
         (5, ""),
@@ -194,7 +206,10 @@ async fn batches_append_in_order_and_respect_keys(backend: &Backend) -> TestResu
         results[3].record, results[0].record,
         "a key repeated in the batch returns its first record"
     );
-    let listed = store.list_audit_entries(first_page(50)).await?.records;
+    let listed = store
+        .list_audit_entries(first_page(50), &AuditFilter::default())
+        .await?
+        .records;
     let keys: Vec<&str> = listed.iter().map(|e| e.idempotency_key.as_str()).collect();
     assert_eq!(
         keys,
@@ -312,6 +327,110 @@ async fn a_credential_is_revoked_once_and_listed_newest_first(backend: &Backend)
     Ok(())
 }
 
+/// Every page of a filtered listing, in order, and how many calls it took.
+async fn every_match(
+    store: &dyn store::RecordStore,
+    page_size: i32,
+    filter: &AuditFilter,
+) -> Result<(Vec<String>, usize), Box<dyn std::error::Error + Send + Sync>> {
+    let (mut keys, mut calls, mut cursor) = (Vec::new(), 0, String::new());
+    loop {
+        let page = store
+            .list_audit_entries(PageRequest::parse(page_size, &cursor)?, filter)
+            .await?;
+        calls += 1;
+        assert!(page.records.len() <= page_size as usize);
+        keys.extend(page.records.into_iter().map(|e| e.idempotency_key));
+        if page.next_cursor.is_empty() {
+            return Ok((keys, calls));
+        }
+        cursor = page.next_cursor;
+    }
+}
+
+async fn filtered_listings_keep_exact_matches_and_bound_their_work(
+    backend: &Backend,
+) -> TestResult {
+    let store = store::open(backend).await?;
+    let other_trace = "0af7651916cd43dd8448eb211c80319c";
+    let entries = (0..12).map(|i| AuditEntry {
+        method: if i % 3 == 0 {
+            "/forecastmesh.gateway.v1.GatewayService/GetHistory".into()
+        } else {
+            entry("").method
+        },
+        status_code: if i % 2 == 0 {
+            "PERMISSION_DENIED"
+        } else {
+            "OK"
+        }
+        .into(),
+        trace_id: if i == 7 {
+            other_trace.into()
+        } else {
+            entry("").trace_id
+        },
+        ..entry(&format!("k{i}"))
+    });
+    store.append_audit_entries(entries.collect()).await?;
+
+    let denied = AuditFilter::parse("", "PERMISSION_DENIED", "")?;
+    assert_eq!(
+        every_match(&*store, 2, &denied).await?.0,
+        ["k10", "k8", "k6", "k4", "k2", "k0"],
+        "a status keeps its entries, newest first, over pages"
+    );
+    let denied_history = AuditFilter::parse(
+        "/forecastmesh.gateway.v1.GatewayService/GetHistory",
+        "PERMISSION_DENIED",
+        "",
+    )?;
+    assert_eq!(
+        every_match(&*store, 50, &denied_history).await?.0,
+        ["k6", "k0"]
+    );
+    let one_trace = AuditFilter::parse("", "", other_trace)?;
+    assert_eq!(every_match(&*store, 50, &one_trace).await?.0, ["k7"]);
+    // k7 is GetKpis with that trace: GetHistory with it is nothing.
+    let nothing = AuditFilter::parse(
+        "/forecastmesh.gateway.v1.GatewayService/GetHistory",
+        "",
+        other_trace,
+    )?;
+    assert_eq!(every_match(&*store, 50, &nothing).await?, (vec![], 1));
+
+    // A rare match behind more than one call's worth of others: the first
+    // call stops at its bound with an empty page and a cursor that goes on.
+    let rare = AuditFilter::parse("", "DATA_LOSS", "")?;
+    store
+        .append_audit_entry(AuditEntry {
+            status_code: "DATA_LOSS".into(),
+            ..entry("rare")
+        })
+        .await?;
+    let others = MAX_EXAMINED as usize + 10;
+    for start in (0..others).step_by(1000) {
+        let batch = (start..others.min(start + 1000)).map(|i| entry(&format!("n{i}")));
+        store.append_audit_entries(batch.collect()).await?;
+    }
+    let first = store.list_audit_entries(first_page(50), &rare).await?;
+    assert!(first.records.is_empty() && !first.next_cursor.is_empty());
+    assert_eq!(
+        every_match(&*store, 50, &rare).await?,
+        (vec!["rare".to_owned()], 2),
+        "the second call finds it and ends the listing"
+    );
+    let unfiltered = store
+        .list_audit_entries(first_page(500), &AuditFilter::default())
+        .await?;
+    assert_eq!(
+        unfiltered.records.len(),
+        500,
+        "the bound is for filters only"
+    );
+    Ok(())
+}
+
 /// Runs each contract test against both backends.
 macro_rules! contract {
     ($($name:ident),* $(,)?) => {
@@ -343,5 +462,6 @@ contract!(
     concurrent_retries_write_once,
     records_survive_reopening,
     listings_page_newest_first,
+    filtered_listings_keep_exact_matches_and_bound_their_work,
     a_credential_is_revoked_once_and_listed_newest_first
 );

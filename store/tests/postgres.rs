@@ -8,6 +8,7 @@ use secrecy::SecretString;
 use store::testing::{TestDatabase, TestResult, must_answer};
 use store::{
     RecordStore, StoreError,
+    audit_filter::AuditFilter,
     postgres::{PostgresSettings, PostgresStore},
     records::PageRequest,
 };
@@ -131,7 +132,7 @@ async fn a_stuck_statement_is_cancelled_and_writes_nothing() -> TestResult {
     lock.rollback().await?;
 
     let page = store
-        .list_audit_entries(PageRequest::parse(10, "")?)
+        .list_audit_entries(PageRequest::parse(10, "")?, &AuditFilter::default())
         .await?;
     assert!(
         page.records.is_empty(),

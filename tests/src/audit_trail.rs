@@ -94,6 +94,7 @@ pub async fn audited_by_trace(
                 ListAuditLogsRequest {
                     page_size: 500,
                     page_token: page_token.clone(),
+                    ..Default::default()
                 },
             )?)
             .await?

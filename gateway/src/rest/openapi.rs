@@ -60,6 +60,21 @@ pub fn document() -> Result<Vec<u8>, OpenApiError> {
                     ParamKind::PageToken => {
                         json!({"type": "string", "pattern": "^(seq:[1-9][0-9]{0,17})?$"})
                     }
+                    // Empty means every one: the same as leaving it out.
+                    ParamKind::GatewayMethod => {
+                        let names = proto::methods::ALL
+                            .iter()
+                            .filter(|m| m.service == proto::methods::gateway_service::SERVICE)
+                            .map(|m| m.name);
+                        json!({"type": "string", "enum": std::iter::once("").chain(names).collect::<Vec<_>>()})
+                    }
+                    ParamKind::StatusCode => {
+                        let names = (0..=16).map(mesh_core::metrics::rpc::code_name);
+                        json!({"type": "string", "enum": std::iter::once("").chain(names).collect::<Vec<_>>()})
+                    }
+                    ParamKind::TraceId => {
+                        json!({"type": "string", "pattern": "^([0-9a-fA-F]{32})?$"})
+                    }
                 };
                 json!({"name": param.name, "in": "query", "required": false,
                        "description": param.description, "schema": schema})

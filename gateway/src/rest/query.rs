@@ -44,7 +44,11 @@ pub fn parse<T: DeserializeOwned>(route: &Route, query: Option<&str>) -> Result<
                 }
                 Value::from(number)
             }
-            ParamKind::PageToken => Value::from(value.into_owned()),
+            // Checked where they are used: the operation and the store.
+            ParamKind::PageToken
+            | ParamKind::GatewayMethod
+            | ParamKind::StatusCode
+            | ParamKind::TraceId => Value::from(value.into_owned()),
         };
         fields.insert(param.field.to_owned(), value);
     }

@@ -23,6 +23,12 @@ pub enum ParamKind {
     Integer { min: i32, max: i32 },
     /// An opaque token returned by an earlier page.
     PageToken,
+    /// A gateway method's name, e.g. `GetKpis`; empty for every method.
+    GatewayMethod,
+    /// A gRPC status code name, e.g. `PERMISSION_DENIED`.
+    StatusCode,
+    /// A W3C trace id, 32 hex digits.
+    TraceId,
 }
 
 /// One REST path and the public method it calls.
@@ -138,7 +144,28 @@ pub const ROUTES: &[Route] = &[
     Route {
         path: "/api/storage/audit-logs",
         method: gateway::LIST_AUDIT_LOGS,
-        params: &PAGE,
+        params: &[
+            PAGE[0],
+            PAGE[1],
+            Param {
+                name: "method",
+                field: "method",
+                kind: ParamKind::GatewayMethod,
+                description: "only calls of this gateway method, by name (GetKpis); a REST call is recorded as the method it is",
+            },
+            Param {
+                name: "status_code",
+                field: "status_code",
+                kind: ParamKind::StatusCode,
+                description: "only calls that ended with this gRPC status code name",
+            },
+            Param {
+                name: "trace_id",
+                field: "trace_id",
+                kind: ParamKind::TraceId,
+                description: "only the call of this W3C trace id, as an error's trace_id names it",
+            },
+        ],
         body: false,
     },
     Route {

@@ -236,7 +236,8 @@ try {
   await page.getByRole("button", { name: "Forecast" }).click();
   const refusal = page.locator('.error[data-code="INVALID_ARGUMENT"]');
   await refusal.waitFor();
-  assert.match(await refusal.locator(".trace-id").textContent(), /^[0-9a-f]{32}$/);
+  const refusedTrace = await refusal.locator(".trace-id").textContent();
+  assert.match(refusedTrace, /^[0-9a-f]{32}$/);
   ok(`a refused forecast shows its message and trace id: ${(await refusal.textContent()).slice(0, 120)}`);
 
   // The audit log, paged and filtered.
@@ -251,15 +252,44 @@ try {
     `the page shows ${pageTraces.length} entries, the API ${audit.entries.length}`,
   );
   assert.ok(pageTraces.every((t) => apiTraces.has(t)), "every row is an entry the API lists");
+  // Filters are the store's: each change loads a first page of matches.
+  const auditColumn = async (column) => {
+    await page.waitForFunction(() => !document.querySelector("main [aria-busy]"));
+    return page.locator(`table.audit tbody tr td:nth-child(${column})`).allTextContents();
+  };
   await page.locator("#method-filter").selectOption("GetKpis");
-  const methods = await page.locator("table.audit tbody tr td:nth-child(2)").allTextContents();
-  assert.ok(methods.length > 0 && methods.every((m) => m === "GetKpis"), `filtered by method: ${methods}`);
+  const kpiTraces = await auditColumn(5);
+  const apiKpis = await api("/api/storage/audit-logs?method=GetKpis&limit=50");
+  assert.ok(apiKpis.entries.length > 0, "the dashboard's KPI calls are audited");
+  assert.deepEqual(kpiTraces, apiKpis.entries.map((e) => e.trace_id), "filtered by method, as the API filters");
+  const methods = await auditColumn(2);
+  assert.ok(methods.every((m) => m === "GetKpis"), `filtered by method: ${methods}`);
   await page.locator("#status-filter").selectOption("INVALID_ARGUMENT");
   await page.locator("#method-filter").selectOption("");
-  const statuses = await page.locator("table.audit tbody tr td:nth-child(3)").allTextContents();
+  const statuses = await auditColumn(3);
   assert.ok(statuses.length > 0 && statuses.every((s) => s === "INVALID_ARGUMENT"), `filtered by status: ${statuses}`);
   await page.locator("#status-filter").selectOption("");
-  ok(`the audit log shows the API's ${pageTraces.length} newest entries; filters by method and status work`);
+  // The refused forecast's trace id finds its one entry. The audit is
+  // written behind the answer: wait until the API lists it.
+  for (let tries = 0; ; tries++) {
+    const found = await api(`/api/storage/audit-logs?trace_id=${refusedTrace}`);
+    if (found.entries.length > 0) break;
+    assert.ok(tries < 50, `the refused call ${refusedTrace} was never audited`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  await page.locator("#trace-filter").fill(refusedTrace);
+  await page.locator("#trace-filter").press("Enter");
+  assert.deepEqual(await auditColumn(5), [refusedTrace], "the trace filter finds the refused call");
+  assert.deepEqual(await auditColumn(3), ["INVALID_ARGUMENT"]);
+  await page.locator("#trace-filter").fill("not-a-trace");
+  await page.locator("#trace-filter").press("Enter");
+  const badTrace = page.locator('.error[data-code="INVALID_ARGUMENT"]');
+  await badTrace.waitFor();
+  assert.match(await badTrace.textContent(), /trace_id/);
+  await page.locator("#trace-filter").fill("");
+  await page.locator("#trace-filter").press("Enter");
+  await auditColumn(5);
+  ok(`the audit log shows the API's ${pageTraces.length} newest entries; filters by method, status and trace id are the API's`);
   await axe("audit");
   await screenshot("audit");
 

@@ -4,7 +4,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, 
 
 use crate::{
     record::{Record, assign_new, decode},
-    records::{Appended, Page, PageRequest, StoreError, cursor_after},
+    records::{Appended, StoreError},
 };
 
 /// Inserts each record whose key does not exist yet, all in one immediate
@@ -57,40 +57,30 @@ fn insert_one<R: Record>(tx: &Transaction<'_>, mut record: R) -> Result<Appended
     })
 }
 
-/// Lists newest first, `page.limit` at a time.
-pub(super) fn list<R: Record>(
+/// Returns up to `limit` records older than sequence `before` (all when
+/// `None`), newest first, each with its sequence number.
+pub(super) fn scan<R: Record>(
     connection: &mut Connection,
-    page: PageRequest,
-) -> Result<Page<R>, StoreError> {
+    before: Option<i64>,
+    limit: u32,
+) -> Result<Vec<(i64, R)>, StoreError> {
     let mut statement = connection
         .prepare_cached(&format!(
             "SELECT seq, body FROM {} WHERE seq < ?1 ORDER BY seq DESC LIMIT ?2",
             R::TABLE
         ))
         .map_err(internal)?;
-    // One more than asked tells whether another page follows.
     let rows = statement
         .query_map(
-            params![page.before.unwrap_or(i64::MAX), i64::from(page.limit) + 1],
+            params![before.unwrap_or(i64::MAX), i64::from(limit)],
             |row| Ok((row.get::<_, i64>(0)?, row.get::<_, Vec<u8>>(1)?)),
         )
         .map_err(internal)?
         .collect::<Result<Vec<_>, _>>()
         .map_err(internal)?;
-    let more = rows.len() > page.limit as usize;
-    let rows = &rows[..rows.len().min(page.limit as usize)];
-    let next_cursor = match rows.last() {
-        Some((seq, _)) if more => cursor_after(*seq),
-        _ => String::new(),
-    };
-    let records = rows
-        .iter()
-        .map(|(_, body)| decode(body))
-        .collect::<Result<_, _>>()?;
-    Ok(Page {
-        records,
-        next_cursor,
-    })
+    rows.into_iter()
+        .map(|(seq, body)| Ok((seq, decode(&body)?)))
+        .collect()
 }
 
 fn internal(error: rusqlite::Error) -> StoreError {

@@ -56,6 +56,7 @@ async fn a_call_past_its_deadline_is_deadline_exceeded_and_audited_so() -> anyho
                 ListAuditLogsRequest {
                     page_size: 50,
                     page_token: String::new(),
+                    ..Default::default()
                 },
             )?)
             .await?

@@ -358,6 +358,7 @@ async fn stored_audit_entries(mesh: &TestMesh) -> anyhow::Result<Vec<proto::stor
             ListAuditEntriesRequest {
                 page_size: 500,
                 page_token: String::new(),
+                ..Default::default()
             },
         )?)
         .await?;
@@ -392,6 +393,7 @@ async fn audit_entries_leave_the_gateway_without_internal_fields() -> anyhow::Re
     let message = proto::gateway::ListAuditLogsRequest {
         page_size: 100,
         page_token: String::new(),
+        ..Default::default()
     }
     .encode_to_vec();
     let (_, answer, trailers) = grpc_web_text(&mesh, "ListAuditLogs", message).await?;

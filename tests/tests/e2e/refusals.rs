@@ -354,6 +354,7 @@ async fn bad_arguments_are_invalid_arguments_from_whichever_service_checks_them(
             ListAuditLogsRequest {
                 page_size: 1000,
                 page_token: String::new(),
+                ..Default::default()
             },
         )?)
         .await;
@@ -363,6 +364,7 @@ async fn bad_arguments_are_invalid_arguments_from_whichever_service_checks_them(
             ListAuditLogsRequest {
                 page_size: 10,
                 page_token: "garbage".into(),
+                ..Default::default()
             },
         )?)
         .await;

@@ -145,6 +145,7 @@ async fn every_rest_path_answers_the_figures_of_its_grpc_twin() -> anyhow::Resul
             ListAuditLogsRequest {
                 page_size: 2,
                 page_token: String::new(),
+                ..Default::default()
             },
         )?)
         .await?;
@@ -156,6 +157,7 @@ async fn every_rest_path_answers_the_figures_of_its_grpc_twin() -> anyhow::Resul
             ListAuditLogsRequest {
                 page_size: 3,
                 page_token: cursor.clone(),
+                ..Default::default()
             },
         )?)
         .await?;
@@ -271,6 +273,27 @@ async fn rest_refusals_are_json_with_their_http_status_and_trace_id() -> anyhow:
             "page_token",
         ),
         (
+            "/api/storage/audit-logs?method=GetWarehouse",
+            Some(token.as_str()),
+            400,
+            "INVALID_ARGUMENT",
+            "method: \"GetWarehouse\" is not a method of the gateway",
+        ),
+        (
+            "/api/storage/audit-logs?status_code=DENIED",
+            Some(token.as_str()),
+            400,
+            "INVALID_ARGUMENT",
+            "status_code: \"DENIED\" is not a gRPC status code name",
+        ),
+        (
+            "/api/storage/audit-logs?trace_id=4bf92f35",
+            Some(token.as_str()),
+            400,
+            "INVALID_ARGUMENT",
+            "trace_id: \"4bf92f35\" is not a W3C trace id",
+        ),
+        (
             "/api/nothing",
             Some(token.as_str()),
             404,
@@ -335,6 +358,7 @@ async fn every_rest_call_is_audited_once_with_its_outcome() -> anyhow::Result<()
                 ListAuditLogsRequest {
                     page_size: 100,
                     page_token: String::new(),
+                    ..Default::default()
                 },
             )?)
             .await?
@@ -353,6 +377,57 @@ async fn every_rest_call_is_audited_once_with_its_outcome() -> anyhow::Result<()
         assert_eq!(audited.len(), 1, "{path} audited once: {audited:?}");
         assert_eq!(audited[0].status_code, *code, "{path}");
     }
+
+    // The store filters: by trace, status and method, as gRPC filters.
+    let entries_of = |path: String| {
+        let token = token.clone();
+        async move {
+            let page = http1::get(address, &path, Some(&token)).await?.json()?;
+            anyhow::Ok(page["entries"].as_array().cloned().unwrap_or_default())
+        }
+    };
+    let refused_trace = &calls[1].2;
+    let by_trace = entries_of(format!("/api/storage/audit-logs?trace_id={refused_trace}")).await?;
+    assert_eq!(by_trace.len(), 1, "{by_trace:?}");
+    assert_eq!(by_trace[0]["status_code"], "INVALID_ARGUMENT");
+    assert_eq!(
+        by_trace[0]["method"],
+        proto::methods::gateway_service::GET_FORECAST
+    );
+    let refused = entries_of("/api/storage/audit-logs?status_code=INVALID_ARGUMENT".into()).await?;
+    assert!(
+        refused
+            .iter()
+            .all(|e| e["status_code"] == "INVALID_ARGUMENT")
+    );
+    assert!(
+        refused
+            .iter()
+            .any(|e| e["trace_id"] == refused_trace.as_str())
+    );
+    let twin = grpc
+        .list_audit_logs(with_bearer(
+            &token,
+            ListAuditLogsRequest {
+                status_code: "INVALID_ARGUMENT".into(),
+                ..Default::default()
+            },
+        )?)
+        .await?;
+    assert_eq!(
+        serde_json::Value::from(refused),
+        as_json(twin.get_ref())?["entries"]
+    );
+    let telemetry = entries_of(
+        "/api/storage/audit-logs?method=GetTelemetryStatus&status_code=OK&limit=500".into(),
+    )
+    .await?;
+    assert_eq!(
+        telemetry.len(),
+        1,
+        "one telemetry call so far: {telemetry:?}"
+    );
+    assert_eq!(telemetry[0]["trace_id"], calls[2].2.as_str());
     mesh.stop().await;
     Ok(())
 }

@@ -221,6 +221,7 @@ async fn audited(mesh: &TestMesh, trace_id: &str) -> anyhow::Result<Vec<Value>> 
                 ListAuditLogsRequest {
                     page_size: 500,
                     page_token: String::new(),
+                    ..Default::default()
                 },
             )?)
             .await?

@@ -1,5 +1,5 @@
-// The audit trail, newest first, a page at a time; filtered by method and
-// status within the page shown.
+// The audit trail, newest first, a page at a time; filtered by method,
+// status and trace id in the store, so every page holds only matches.
 
 import { call, gateway } from "../api";
 import { GatewayService, type AuditEntry } from "../gen/forecastmesh/gateway/v1/gateway_pb";
@@ -40,22 +40,31 @@ async function render(ctx: PageContext): Promise<void> {
     h("option", { value: "" }, "every status"),
     ...STATUSES.map((s) => h("option", { value: s }, s)),
   );
+  const trace = h("input", {
+    id: "trace-filter",
+    type: "search",
+    placeholder: "32 hex digits",
+    spellcheck: "false",
+    autocomplete: "off",
+    size: "34",
+  });
   const summary = h("p", { role: "status", class: "muted" });
   const body = h("div", { "aria-busy": "true" });
   const first = h("button", { type: "button" }, "First page");
   const more = h("button", { type: "button" }, "Next page");
+  const filtered = () => Boolean(method.value || status.value || trace.value.trim());
 
   const draw = () => {
-    const shown = entries.filter(
-      (e) => (!method.value || shortMethod(e.method) === method.value) && (!status.value || e.statusCode === status.value),
-    );
-    summary.textContent = `Page ${tokens.length}: ${shown.length} of ${entries.length} entries match.`;
+    // A filtered page can be short, even empty, before the log ends: one
+    // call examines a bounded number of entries.
+    const further = filtered() && next && entries.length < PAGE_SIZE ? " Next page looks further back." : "";
+    summary.textContent = `Page ${tokens.length}: ${entries.length} ${filtered() ? "matching " : ""}entries.${further}`;
     replace(
       body,
       table(
         "Audit log, newest first",
         ["time", "method", "status", "principal", "trace id"],
-        shown.map((e) => [
+        entries.map((e) => [
           fmt.time(e.recordedAtUnixMs),
           shortMethod(e.method),
           e.statusCode,
@@ -72,7 +81,16 @@ async function render(ctx: PageContext): Promise<void> {
     body.setAttribute("aria-busy", "true");
     try {
       const response = await call(ctx.session, "ListAuditLogs", (o) =>
-        gateway.listAuditLogs({ pageSize: PAGE_SIZE, pageToken: token }, o),
+        gateway.listAuditLogs(
+          {
+            pageSize: PAGE_SIZE,
+            pageToken: token,
+            method: method.value,
+            statusCode: status.value,
+            traceId: trace.value.trim(),
+          },
+          o,
+        ),
       );
       entries = response.entries;
       next = response.nextPageToken;
@@ -80,20 +98,23 @@ async function render(ctx: PageContext): Promise<void> {
     } catch (error) {
       more.disabled = true;
       first.disabled = tokens.length === 1;
+      summary.textContent = "";
       replace(body, showError(ctx, error));
     }
     body.removeAttribute("aria-busy");
   };
-  method.addEventListener("change", draw);
-  status.addEventListener("change", draw);
+  const restart = () => {
+    tokens.length = 1;
+    void load("");
+  };
+  method.addEventListener("change", restart);
+  status.addEventListener("change", restart);
+  trace.addEventListener("change", restart);
   more.addEventListener("click", () => {
     tokens.push(next);
     void load(next);
   });
-  first.addEventListener("click", () => {
-    tokens.length = 1;
-    void load("");
-  });
+  first.addEventListener("click", restart);
   replace(
     ctx.main,
     h("h1", {}, "Audit log"),
@@ -104,6 +125,8 @@ async function render(ctx: PageContext): Promise<void> {
       method,
       h("label", { for: "status-filter" }, "Status"),
       status,
+      h("label", { for: "trace-filter" }, "Trace id"),
+      trace,
     ),
     summary,
     body,
