@@ -81,9 +81,12 @@ pub async fn watch(
             } else {
                 ServingStatus::NotServing
             };
+            // The admin port's /ready first: whoever sees SERVING over gRPC
+            // (`mesh up` before it prints its banner, say) then also finds
+            // /ready agreeing, never a stale 503 between the two updates.
+            ready_sender.send_replace(ready);
             reporter.set_service_status("", status).await;
             reporter.set_service_status(service, status).await;
-            ready_sender.send_replace(ready);
             last = Some(ready);
         }
         // Not ready yet (an upstream still starting, say): look again soon.
