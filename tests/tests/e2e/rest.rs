@@ -222,6 +222,8 @@ async fn rest_refusals_are_json_with_their_http_status_and_trace_id() -> anyhow:
         &[gateway::scopes::AUDIT_READ],
         Duration::from_secs(600),
     ))?;
+    // The caller's own bad values: a valid token, 400, INVALID_ARGUMENT.
+    let invalid = |path, words| (path, Some(token.as_str()), 400, "INVALID_ARGUMENT", words);
     for (path, bearer, status, code, words) in [
         (
             "/api/kpis",
@@ -244,53 +246,23 @@ async fn rest_refusals_are_json_with_their_http_status_and_trace_id() -> anyhow:
             "PERMISSION_DENIED",
             "forecasts:read",
         ),
-        (
+        invalid(
             "/api/forecasts?days=400",
-            Some(token.as_str()),
-            400,
-            "INVALID_ARGUMENT",
             "days: must be between 0 and 365, got 400",
         ),
-        (
-            "/api/history?days_back=soon",
-            Some(token.as_str()),
-            400,
-            "INVALID_ARGUMENT",
-            "days_back: not an integer",
-        ),
-        (
-            "/api/rankings?horizon=3",
-            Some(token.as_str()),
-            400,
-            "INVALID_ARGUMENT",
-            "\"horizon\": unknown parameter",
-        ),
-        (
-            "/api/storage/audit-logs?page_token=nonsense",
-            Some(token.as_str()),
-            400,
-            "INVALID_ARGUMENT",
-            "page_token",
-        ),
-        (
+        invalid("/api/history?days_back=soon", "days_back: not an integer"),
+        invalid("/api/rankings?horizon=3", "\"horizon\": unknown parameter"),
+        invalid("/api/storage/audit-logs?page_token=nonsense", "page_token"),
+        invalid(
             "/api/storage/audit-logs?method=GetWarehouse",
-            Some(token.as_str()),
-            400,
-            "INVALID_ARGUMENT",
             "method: \"GetWarehouse\" is not a method of the gateway",
         ),
-        (
+        invalid(
             "/api/storage/audit-logs?status_code=DENIED",
-            Some(token.as_str()),
-            400,
-            "INVALID_ARGUMENT",
             "status_code: \"DENIED\" is not a gRPC status code name",
         ),
-        (
+        invalid(
             "/api/storage/audit-logs?trace_id=4bf92f35",
-            Some(token.as_str()),
-            400,
-            "INVALID_ARGUMENT",
             "trace_id: \"4bf92f35\" is not a W3C trace id",
         ),
         (
